@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import pkg from "../../package.json" with { type: "json" };
+import { describeError } from "../util/errors.js";
+import { registerCommands } from "./commands.js";
+
+
+const program = new Command("cmdb")
+  .description("gitops-cmdb: keep a configuration management database true to reality")
+  .version(pkg.version, "-V, --version")
+  .option("--db <path|url>", "store: a PGlite directory (default ./.cmdb) or postgres://… (env CMDB_DATABASE_URL)")
+  .option("-c, --config <file>", "configuration file (default ./cmdb.config.yaml when present; env CMDB_CONFIG)")
+  .option("--debug", "print stack traces of errors")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else {
+    const code = typeof (error as { exitCode?: unknown }).exitCode === "number" ? (error as { exitCode: number }).exitCode : 1;
+    process.stderr.write(`cmdb: ${describeError(error)}\n`);
+    if (program.opts().debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = code;
+  }
+}

@@ -1,0 +1,2 @@
+export * from "./model/index.js";
+export { CmdbError, UsageError } from "./util/errors.js";
