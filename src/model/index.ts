@@ -1,3 +1,4 @@
+export * from "./attributes.js";
 export * from "./ci-types.js";
 export * from "./keys.js";
 export * from "./observation.js";
