@@ -1,0 +1,129 @@
+import { randomBytes } from "node:crypto";
+import type { ReconcileSettings } from "../config/schema.js";
+import type { ObservationBatch } from "../model/observation.js";
+import type { Sql } from "../store/engine.js";
+import type { RunRecord, ScopeState, Store } from "../store/store.js";
+import { describeError } from "../util/errors.js";
+import { planBatch } from "./plan.js";
+import type { RunCounts } from "./types.js";
+
+export interface IngestOptions {
+  settings: ReconcileSettings;
+  now?: Date;
+  /**
+   * Called inside the transaction, under the ingest lock, with what the store knows of the scope:
+   * a source refuses here what must not land (an older Terraform serial). Throwing rolls back.
+   */
+  check?: (state: ScopeState | undefined, tx: Sql) => Promise<void> | void;
+}
+
+export interface IngestResult {
+  runId: string;
+  source: string;
+  scope: string;
+  outcome: RunRecord["outcome"];
+  counts: RunCounts;
+  warnings: string[];
+  durationMs: number;
+}
+
+export function newRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return `run_${stamp}_${randomBytes(3).toString("hex")}`;
+}
+
+/**
+ * Ingests one batch as one transaction: identification, reconciliation, staleness, history and
+ * the run record land together, or nothing does. A failure is still recorded as a failed run.
+ */
+export async function ingestBatch(store: Store, batch: ObservationBatch, options: IngestOptions): Promise<IngestResult> {
+  const started = options.now ?? new Date();
+  const runId = newRunId(started);
+  const clock = Date.now();
+  try {
+    return await store.engine.transaction(async (tx) => {
+      await store.lockForIngest(tx);
+      // Under the lock, "now" is when this ingest really starts: a waiting hook must not stamp
+      // its values earlier than the ingest that ran before it.
+      const now = options.now ?? new Date();
+      const state = await store.scopeState(tx, batch.source, batch.scope);
+      await options.check?.(state, tx);
+      const slice = await store.loadSlice(tx, batch.source, batch.scope, batchKeys(batch));
+      let plan = planBatch(batch, slice, { runId, now, settings: options.settings });
+      const clash = await store.existingIds(
+        tx,
+        plan.newCis.map((c) => c.id),
+      );
+      if (clash.size > 0) plan = planBatch(batch, slice, { runId, now, settings: options.settings, reservedIds: clash });
+      await store.applyPlan(tx, plan);
+      const retired = await store.retireExpired(tx, now, options.settings.gracePeriod, options.settings.protectTags, runId);
+      plan.counts.retired = retired.length;
+      const outcome: RunRecord["outcome"] = batch.complete ? "success" : "partial";
+      const run: RunRecord = {
+        id: runId,
+        source: batch.source,
+        scope: batch.scope,
+        startedAt: now,
+        endedAt: new Date(now.getTime() + (Date.now() - clock)),
+        outcome,
+        complete: batch.complete,
+        counts: { ...plan.counts },
+        errors: plan.warnings,
+        meta: batch.meta ?? {},
+      };
+      await store.recordRun(tx, run);
+      await store.updateScopeState(tx, run, batch.meta ?? {});
+      return {
+        runId,
+        source: batch.source,
+        scope: batch.scope,
+        outcome,
+        counts: plan.counts,
+        warnings: plan.warnings,
+        durationMs: Date.now() - clock,
+      };
+    });
+  } catch (error) {
+    await recordFailure(store, batch.source, batch.scope, runId, started, error, batch.meta);
+    throw error;
+  }
+}
+
+/** Records a failed run (a source that could not be collected, an ingest that rolled back). */
+export async function recordFailure(
+  store: Store,
+  source: string,
+  scope: string,
+  runId: string,
+  started: Date,
+  error: unknown,
+  meta: Record<string, unknown> = {},
+): Promise<void> {
+  try {
+    await store.engine.transaction(async (tx) => {
+      const run: RunRecord = {
+        id: runId,
+        source,
+        scope,
+        startedAt: started,
+        endedAt: new Date(),
+        outcome: "failed",
+        complete: false,
+        counts: {},
+        errors: [describeError(error)],
+        meta,
+      };
+      await store.recordRun(tx, run);
+      await store.updateScopeState(tx, run, {});
+    });
+  } catch {
+    // The store itself is failing; the original error is what the user needs to see.
+  }
+}
+
+function batchKeys(batch: ObservationBatch): string[] {
+  const keys = new Set<string>();
+  for (const o of batch.observations) for (const k of o.keys) keys.add(`${k.scheme}:${k.value}`);
+  for (const r of batch.relationships) if ("key" in r.to) keys.add(r.to.key);
+  return [...keys];
+}

@@ -1,0 +1,101 @@
+import type { CiType } from "../model/ci-types.js";
+import type { CiFields } from "../model/observation.js";
+import type { RelationshipType } from "../model/relationships.js";
+
+export type CiStatus = "active" | "missing" | "retired";
+
+/** A CI row: its effective values, chosen from its observations by precedence. */
+export interface StoredCi {
+  id: string;
+  type: CiType;
+  name: string;
+  status: CiStatus;
+  environment: string | null;
+  provider: string | null;
+  region: string | null;
+  zone: string | null;
+  owner: string | null;
+  tags: Record<string, string>;
+  attributes: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+  missingSince: Date | null;
+  retiredAt: Date | null;
+}
+
+/** One source's view of one CI, for one scope. */
+export interface StoredObservation {
+  source: string;
+  scope: string;
+  ref: string;
+  ciId: string;
+  type: CiType;
+  keys: string[];
+  strongKeys: string[];
+  fields: CiFields;
+  attributes: Record<string, unknown>;
+  status: "present" | "gone";
+  firstSeen: Date;
+  lastSeen: Date;
+  goneAt: Date | null;
+  runId: string;
+}
+
+export interface StoredRelationship {
+  source: string;
+  scope: string;
+  type: RelationshipType;
+  fromCi: string;
+  toCi: string;
+  status: "present" | "gone";
+  firstSeen: Date;
+  lastSeen: Date;
+  goneAt: Date | null;
+  runId: string;
+}
+
+export interface ChangeRow {
+  ciId: string;
+  source: string | null;
+  field: string;
+  oldValue: unknown;
+  newValue: unknown;
+  runId: string;
+  at: Date;
+}
+
+/** What the store holds that one batch can touch, loaded before planning. */
+export interface Slice {
+  /** This source+scope's observations from earlier runs. */
+  scopeObservations: StoredObservation[];
+  /** This source+scope's relationships from earlier runs. */
+  scopeRelationships: StoredRelationship[];
+  /** Every key of the batch (and of relationship targets) that the store knows, with the CIs carrying it. */
+  keyOwners: Map<string, string[]>;
+  /** The CIs involved, and all their observations from every source. */
+  cis: Map<string, StoredCi>;
+  ciObservations: Map<string, StoredObservation[]>;
+}
+
+export interface RunCounts {
+  seen: number;
+  new: number;
+  changed: number;
+  unchanged: number;
+  gone: number;
+  missing: number;
+  retired: number;
+  relationshipsAdded: number;
+  relationshipsRemoved: number;
+  relationshipsUnresolved: number;
+}
+
+export interface Plan {
+  newCis: StoredCi[];
+  updatedCis: StoredCi[];
+  observations: StoredObservation[];
+  relationships: StoredRelationship[];
+  changes: ChangeRow[];
+  counts: RunCounts;
+  warnings: string[];
+}

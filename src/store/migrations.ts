@@ -1,0 +1,134 @@
+import type { Engine } from "./engine.js";
+
+/**
+ * One set of migrations for both engines. Each runs once, in order, recorded in cmdb_migration;
+ * a store newer than this cmdb is refused rather than misread.
+ */
+export const MIGRATIONS: { id: number; name: string; sql: string }[] = [
+  {
+    id: 1,
+    name: "initial",
+    sql: `
+CREATE TABLE run (
+  id text PRIMARY KEY,
+  source text NOT NULL,
+  scope text NOT NULL,
+  started_at timestamptz NOT NULL,
+  ended_at timestamptz,
+  outcome text NOT NULL,
+  complete boolean NOT NULL DEFAULT false,
+  counts jsonb NOT NULL DEFAULT '{}',
+  errors jsonb NOT NULL DEFAULT '[]',
+  meta jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX run_scope_idx ON run (source, scope, started_at DESC);
+
+CREATE TABLE scope_state (
+  source text NOT NULL,
+  scope text NOT NULL,
+  last_run_id text,
+  last_complete_run_id text,
+  last_complete_at timestamptz,
+  meta jsonb NOT NULL DEFAULT '{}',
+  PRIMARY KEY (source, scope)
+);
+
+CREATE TABLE ci (
+  id text PRIMARY KEY,
+  type text NOT NULL,
+  name text NOT NULL,
+  status text NOT NULL,
+  environment text,
+  provider text,
+  region text,
+  zone text,
+  owner text,
+  tags jsonb NOT NULL DEFAULT '{}',
+  attributes jsonb NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  missing_since timestamptz,
+  retired_at timestamptz
+);
+CREATE INDEX ci_type_idx ON ci (type);
+CREATE INDEX ci_status_idx ON ci (status);
+
+CREATE TABLE observation (
+  source text NOT NULL,
+  scope text NOT NULL,
+  ref text NOT NULL,
+  ci_id text NOT NULL REFERENCES ci (id),
+  type text NOT NULL,
+  keys text[] NOT NULL,
+  strong_keys text[] NOT NULL,
+  fields jsonb NOT NULL,
+  attributes jsonb NOT NULL,
+  status text NOT NULL,
+  first_seen timestamptz NOT NULL,
+  last_seen timestamptz NOT NULL,
+  gone_at timestamptz,
+  run_id text NOT NULL,
+  PRIMARY KEY (source, scope, ref)
+);
+CREATE INDEX observation_ci_idx ON observation (ci_id);
+CREATE INDEX observation_keys_idx ON observation USING gin (keys);
+
+CREATE TABLE relationship (
+  source text NOT NULL,
+  scope text NOT NULL,
+  type text NOT NULL,
+  from_ci text NOT NULL REFERENCES ci (id),
+  to_ci text NOT NULL REFERENCES ci (id),
+  status text NOT NULL,
+  first_seen timestamptz NOT NULL,
+  last_seen timestamptz NOT NULL,
+  gone_at timestamptz,
+  run_id text NOT NULL,
+  PRIMARY KEY (source, scope, type, from_ci, to_ci)
+);
+CREATE INDEX relationship_from_idx ON relationship (from_ci);
+CREATE INDEX relationship_to_idx ON relationship (to_ci);
+
+CREATE TABLE change (
+  id bigserial PRIMARY KEY,
+  ci_id text NOT NULL,
+  source text,
+  field text NOT NULL,
+  old_value jsonb,
+  new_value jsonb,
+  run_id text,
+  at timestamptz NOT NULL
+);
+CREATE INDEX change_ci_idx ON change (ci_id);
+CREATE INDEX change_at_idx ON change (at);
+CREATE INDEX change_run_idx ON change (run_id);
+`,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.id;
+
+export async function migrate(engine: Engine): Promise<void> {
+  await engine.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock(7142000)");
+    await tx.query("CREATE TABLE IF NOT EXISTS cmdb_migration (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+    const rows = await tx.query<{ id: number }>("SELECT id FROM cmdb_migration ORDER BY id");
+    const applied = new Set(rows.map((r) => Number(r.id)));
+    const newest = Math.max(0, ...applied);
+    if (newest > SCHEMA_VERSION) {
+      throw new Error(`the store has schema version ${newest}, newer than this cmdb understands (${SCHEMA_VERSION}): upgrade cmdb`);
+    }
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.id)) continue;
+      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query("INSERT INTO cmdb_migration (id, name) VALUES ($1, $2)", [migration.id, migration.name]);
+    }
+  });
+}
+
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*\n/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

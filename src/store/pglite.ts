@@ -1,0 +1,57 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { CmdbError } from "../util/errors.js";
+import type { Engine, Sql } from "./engine.js";
+import { acquireDirLock } from "./lock.js";
+
+/**
+ * PGlite keeps its database in one directory and allows one process at a time: a lock file
+ * beside the data makes a second `cmdb` (two post-apply hooks at once) wait its turn instead of
+ * corrupting it.
+ */
+export async function openPglite(dir: string | undefined): Promise<Engine> {
+  let release: (() => void) | undefined;
+  let db: PGlite;
+  try {
+    if (dir) {
+      mkdirSync(dir, { recursive: true });
+      release = await acquireDirLock(join(dir, "cmdb.lock"));
+      db = new PGlite(join(dir, "pgdata"));
+    } else {
+      db = new PGlite();
+    }
+    await db.waitReady;
+  } catch (error) {
+    release?.();
+    throw new CmdbError(`cannot open the embedded store: ${(error as Error).message}`, {
+      where: dir ?? ":memory:",
+      hint: "check the directory is writable and not a store of another PGlite version",
+      cause: error,
+    });
+  }
+  const sql = (q: Pick<PGlite, "query">): Sql => ({
+    async query<T>(text: string, params?: unknown[]) {
+      const result = await q.query<T>(text, params);
+      return result.rows;
+    },
+  });
+  return {
+    kind: "pglite",
+    label: dir ?? ":memory:",
+    ...sql(db),
+    async exec(text) {
+      await db.exec(text);
+    },
+    transaction(fn) {
+      return db.transaction((tx) => fn(sql(tx)));
+    },
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        release?.();
+      }
+    },
+  };
+}

@@ -1,0 +1,391 @@
+import { parseKey } from "../model/keys.js";
+import { RELATIONSHIP_TYPES, type RelationshipType } from "../model/relationships.js";
+import type { StoredCi, StoredObservation } from "../reconcile/types.js";
+import { CmdbError, UsageError } from "../util/errors.js";
+import type { Sql } from "./engine.js";
+import { type CiRow, ciFromRow, date, type ObservationRow, observationFromRow } from "./rows.js";
+
+export interface CiSummary {
+  id: string;
+  type: string;
+  name: string;
+  status: string;
+  environment: string | null;
+  provider: string | null;
+  region: string | null;
+  zone: string | null;
+  owner: string | null;
+  tags: Record<string, string>;
+  keys: string[];
+  sources: string[];
+}
+
+export interface CiFilter {
+  type?: string;
+  provider?: string;
+  status?: string;
+  environment?: string;
+  /** `key` or `key=value` */
+  tag?: string;
+  source?: string;
+}
+
+const SUMMARY = `SELECT ci.*,
+    COALESCE((SELECT array_agg(DISTINCT k ORDER BY k) FROM observation o, unnest(o.keys) k WHERE o.ci_id = ci.id), '{}') AS all_keys,
+    COALESCE((SELECT array_agg(DISTINCT o.source ORDER BY o.source) FROM observation o WHERE o.ci_id = ci.id AND o.status = 'present'), '{}') AS all_sources
+  FROM ci`;
+
+type SummaryRow = CiRow & { all_keys: string[]; all_sources: string[] };
+
+function summary(row: SummaryRow): CiSummary {
+  return {
+    id: row.id,
+    type: row.type,
+    name: row.name,
+    status: row.status,
+    environment: row.environment,
+    provider: row.provider,
+    region: row.region,
+    zone: row.zone,
+    owner: row.owner,
+    tags: row.tags ?? {},
+    keys: row.all_keys,
+    sources: row.all_sources,
+  };
+}
+
+export async function listCis(sql: Sql, filter: CiFilter = {}): Promise<CiSummary[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: (p: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(clause(`$${params.length}`));
+  };
+  if (filter.type) add((p) => `ci.type = ${p}`, filter.type);
+  if (filter.provider) add((p) => `ci.provider = ${p}`, filter.provider);
+  if (filter.status) add((p) => `ci.status = ${p}`, filter.status);
+  if (filter.environment) add((p) => `ci.environment = ${p}`, filter.environment);
+  if (filter.tag) {
+    const eq = filter.tag.indexOf("=");
+    if (eq < 0) add((p) => `ci.tags ? ${p}`, filter.tag);
+    else add((p) => `ci.tags @> ${p}::jsonb`, JSON.stringify({ [filter.tag.slice(0, eq)]: filter.tag.slice(eq + 1) }));
+  }
+  if (filter.source) add((p) => `EXISTS (SELECT 1 FROM observation o WHERE o.ci_id = ci.id AND o.source = ${p} AND o.status = 'present')`, filter.source);
+  const rows = await sql.query<SummaryRow>(`${SUMMARY}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ci.type, ci.name, ci.id`, params);
+  return rows.map(summary);
+}
+
+/** Finds CIs by id or by identity key (`scheme:value`, e.g. `terraform:module.db.aws_db_instance.main`). */
+export async function findCis(sql: Sql, idOrKey: string): Promise<CiSummary[]> {
+  const byId = await sql.query<SummaryRow>(`${SUMMARY} WHERE ci.id = $1`, [idOrKey]);
+  if (byId.length > 0) return byId.map(summary);
+  if (!parseKey(idOrKey)) return [];
+  const rows = await sql.query<SummaryRow>(
+    `${SUMMARY} WHERE ci.id IN (SELECT o.ci_id FROM observation o WHERE o.keys @> ARRAY[$1]::text[]) ORDER BY ci.status, ci.id`,
+    [idOrKey],
+  );
+  return rows.map(summary);
+}
+
+/** Exactly one CI for an id or key, or a clear error (none, or several: then the key is ambiguous). */
+export async function resolveCi(sql: Sql, idOrKey: string): Promise<CiSummary> {
+  const found = await findCis(sql, idOrKey);
+  if (found.length === 1) return found[0]!;
+  if (found.length === 0) {
+    throw new CmdbError(`no CI has the id or key ${JSON.stringify(idOrKey)}`, {
+      hint: "ids look like ci_…; keys like aws.instance:i-…, hostname:web1, terraform:aws_instance.web[0] (see `cmdb ci list --json`)",
+    });
+  }
+  const active = found.filter((c) => c.status !== "retired");
+  if (active.length === 1) return active[0]!;
+  throw new UsageError(`the key ${JSON.stringify(idOrKey)} belongs to ${found.length} CIs: ${found.map((c) => `${c.id} (${c.name})`).join(", ")}`, {
+    hint: "use one of the ids",
+  });
+}
+
+export interface CiDetail extends CiSummary {
+  attributes: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  missingSince: string | null;
+  retiredAt: string | null;
+  observations: {
+    source: string;
+    scope: string;
+    ref: string;
+    status: string;
+    type: string;
+    keys: string[];
+    fields: Record<string, unknown>;
+    attributes: Record<string, unknown>;
+    firstSeen: string;
+    lastSeen: string;
+  }[];
+  relationships: { direction: "out" | "in"; type: string; ci: string; name: string; ciType: string; sources: string[] }[];
+}
+
+export async function ciDetail(sql: Sql, id: string): Promise<CiDetail> {
+  const [summaryRow] = await sql.query<SummaryRow>(`${SUMMARY} WHERE ci.id = $1`, [id]);
+  if (!summaryRow) throw new CmdbError(`no CI ${id}`);
+  const ci = ciFromRow(summaryRow);
+  const observations = (await sql.query<ObservationRow>("SELECT * FROM observation WHERE ci_id = $1 ORDER BY source, scope, ref", [id])).map(
+    observationFromRow,
+  );
+  const rels = await sql.query<{ direction: "out" | "in"; type: string; ci: string; name: string; ci_type: string; sources: string[] }>(
+    `SELECT 'out' AS direction, r.type, r.to_ci AS ci, c.name, c.type AS ci_type, array_agg(DISTINCT r.source ORDER BY r.source) AS sources
+       FROM relationship r JOIN ci c ON c.id = r.to_ci WHERE r.from_ci = $1 AND r.status = 'present' GROUP BY r.type, r.to_ci, c.name, c.type
+     UNION ALL
+     SELECT 'in' AS direction, r.type, r.from_ci AS ci, c.name, c.type AS ci_type, array_agg(DISTINCT r.source ORDER BY r.source) AS sources
+       FROM relationship r JOIN ci c ON c.id = r.from_ci WHERE r.to_ci = $1 AND r.status = 'present' GROUP BY r.type, r.from_ci, c.name, c.type
+     ORDER BY direction DESC, type, name`,
+    [id],
+  );
+  return {
+    ...summary(summaryRow),
+    attributes: ci.attributes,
+    createdAt: ci.createdAt.toISOString(),
+    updatedAt: ci.updatedAt.toISOString(),
+    missingSince: ci.missingSince?.toISOString() ?? null,
+    retiredAt: ci.retiredAt?.toISOString() ?? null,
+    observations: observations.map((o: StoredObservation) => ({
+      source: o.source,
+      scope: o.scope,
+      ref: o.ref,
+      status: o.status,
+      type: o.type,
+      keys: o.keys,
+      fields: o.fields as Record<string, unknown>,
+      attributes: o.attributes,
+      firstSeen: o.firstSeen.toISOString(),
+      lastSeen: o.lastSeen.toISOString(),
+    })),
+    relationships: rels.map((r) => ({ direction: r.direction, type: r.type, ci: r.ci, name: r.name, ciType: r.ci_type, sources: r.sources })),
+  };
+}
+
+export interface GraphNode {
+  id: string;
+  type: string;
+  name: string;
+  status: string;
+  depth: number;
+  /** The edge that reached this node from its parent in the walk. */
+  via: { from: string; type: string } | null;
+}
+
+/**
+ * Walks dependencies (what `id` needs, `direction: "deps"`) or impact (what needs `id`,
+ * `direction: "impact"`) up to `depth` hops, along edges whose type implies a dependency; cycles stop
+ * the walk. One recursive query on either engine.
+ */
+export async function walk(sql: Sql, id: string, direction: "deps" | "impact", depth: number): Promise<GraphNode[]> {
+  const forward = Object.entries(RELATIONSHIP_TYPES)
+    .filter(([, v]) => v.dependency === "forward")
+    .map(([k]) => k as RelationshipType);
+  const reverse = Object.entries(RELATIONSHIP_TYPES)
+    .filter(([, v]) => v.dependency === "reverse")
+    .map(([k]) => k as RelationshipType);
+  // Normalise every edge to "needer -> needed" before walking.
+  const rows = await sql.query<{ id: string; depth: number; parent: string | null; edge: string | null; path: string[] }>(
+    `WITH RECURSIVE dep(needer, needed, type) AS (
+         SELECT DISTINCT from_ci, to_ci, type FROM relationship WHERE status = 'present' AND type = ANY($3::text[])
+         UNION
+         SELECT DISTINCT to_ci, from_ci, type FROM relationship WHERE status = 'present' AND type = ANY($4::text[])
+       ),
+       edge(a, b, type) AS (
+         SELECT ${direction === "deps" ? "needer, needed" : "needed, needer"}, type FROM dep
+       ),
+       w(id, depth, parent, edge, path) AS (
+         SELECT $1::text, 0, NULL::text, NULL::text, ARRAY[$1::text]
+         UNION ALL
+         SELECT e.b, w.depth + 1, w.id, e.type, w.path || e.b
+           FROM w JOIN edge e ON e.a = w.id
+          WHERE w.depth < $2 AND NOT (e.b = ANY(w.path))
+       )
+     SELECT DISTINCT ON (id) id, depth, parent, edge, path FROM w ORDER BY id, depth, parent, edge`,
+    [id, depth, forward, reverse],
+  );
+  const cis = new Map<string, StoredCi>();
+  const ids = rows.map((r) => r.id);
+  for (const row of await sql.query<CiRow>("SELECT * FROM ci WHERE id = ANY($1::text[])", [ids])) cis.set(row.id, ciFromRow(row));
+  return rows
+    .map((r) => {
+      const ci = cis.get(r.id)!;
+      return {
+        id: r.id,
+        type: ci.type,
+        name: ci.name,
+        status: ci.status,
+        depth: Number(r.depth),
+        via: r.parent ? { from: r.parent, type: r.edge! } : null,
+      };
+    })
+    .sort((a, b) => a.depth - b.depth || a.type.localeCompare(b.type) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+}
+
+export interface ChangeEntry {
+  id: number;
+  ci: string;
+  ciName: string | null;
+  source: string | null;
+  field: string;
+  old: unknown;
+  new: unknown;
+  run: string | null;
+  at: string;
+}
+
+/** Changes since a time (ISO date or relative like 24h/7d) or since a run (exclusive). */
+export async function changesSince(sql: Sql, since: { time?: Date; runId?: string }, ciId?: string): Promise<ChangeEntry[]> {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (since.runId) {
+    const [run] = await sql.query<{ started_at: Date | string }>("SELECT started_at FROM run WHERE id = $1", [since.runId]);
+    if (!run) throw new CmdbError(`no run ${since.runId}`, { hint: "see `cmdb runs` for run ids" });
+    params.push(since.runId, date(run.started_at).toISOString());
+    where.push(`(ch.at > $2 OR (ch.at = $2 AND ch.run_id IS DISTINCT FROM $1))`);
+  } else if (since.time) {
+    params.push(since.time.toISOString());
+    where.push(`ch.at >= $${params.length}`);
+  }
+  if (ciId) {
+    params.push(ciId);
+    where.push(`ch.ci_id = $${params.length}`);
+  }
+  const rows = await sql.query<{
+    id: string | number;
+    ci_id: string;
+    name: string | null;
+    source: string | null;
+    field: string;
+    old_value: unknown;
+    new_value: unknown;
+    run_id: string | null;
+    at: Date | string;
+  }>(
+    `SELECT ch.*, ci.name FROM change ch LEFT JOIN ci ON ci.id = ch.ci_id ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ch.id`,
+    params,
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    ci: r.ci_id,
+    ciName: r.name,
+    source: r.source,
+    field: r.field,
+    old: r.old_value,
+    new: r.new_value,
+    run: r.run_id,
+    at: date(r.at).toISOString(),
+  }));
+}
+
+export interface RunEntry {
+  id: string;
+  source: string;
+  scope: string;
+  startedAt: string;
+  endedAt: string | null;
+  outcome: string;
+  complete: boolean;
+  counts: Record<string, number>;
+  errors: string[];
+}
+
+export async function listRuns(sql: Sql, filter: { source?: string; scope?: string; limit?: number } = {}): Promise<RunEntry[]> {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (filter.source) {
+    params.push(filter.source);
+    where.push(`source = $${params.length}`);
+  }
+  if (filter.scope) {
+    params.push(filter.scope);
+    where.push(`scope = $${params.length}`);
+  }
+  params.push(filter.limit ?? 50);
+  const rows = await sql.query<{
+    id: string;
+    source: string;
+    scope: string;
+    started_at: Date | string;
+    ended_at: Date | string | null;
+    outcome: string;
+    complete: boolean;
+    counts: Record<string, number>;
+    errors: string[];
+  }>(`SELECT * FROM run ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY started_at DESC, id DESC LIMIT $${params.length}`, params);
+  return rows.map((r) => ({
+    id: r.id,
+    source: r.source,
+    scope: r.scope,
+    startedAt: date(r.started_at).toISOString(),
+    endedAt: r.ended_at === null ? null : date(r.ended_at).toISOString(),
+    outcome: r.outcome,
+    complete: r.complete,
+    counts: r.counts,
+    errors: r.errors,
+  }));
+}
+
+export interface Stats {
+  cis: { total: number; byStatus: Record<string, number>; byType: Record<string, number> };
+  relationships: number;
+  changes: number;
+  scopes: {
+    source: string;
+    scope: string;
+    lastRun: string | null;
+    lastOutcome: string | null;
+    lastCompleteRun: string | null;
+    lastCompleteAt: string | null;
+    /** Seconds since the last complete run, at the time of the query. */
+    ageSeconds: number | null;
+    present: number;
+    gone: number;
+  }[];
+}
+
+export async function stats(sql: Sql, now = new Date()): Promise<Stats> {
+  const byStatus: Record<string, number> = {};
+  const byType: Record<string, number> = {};
+  let total = 0;
+  for (const r of await sql.query<{ status: string; type: string; n: string | number }>("SELECT status, type, count(*) AS n FROM ci GROUP BY status, type")) {
+    const n = Number(r.n);
+    total += n;
+    byStatus[r.status] = (byStatus[r.status] ?? 0) + n;
+    byType[r.type] = (byType[r.type] ?? 0) + n;
+  }
+  const [rel] = await sql.query<{ n: string | number }>("SELECT count(*) AS n FROM (SELECT DISTINCT type, from_ci, to_ci FROM relationship WHERE status = 'present') r");
+  const [chg] = await sql.query<{ n: string | number }>("SELECT count(*) AS n FROM change");
+  const scopes = await sql.query<{
+    source: string;
+    scope: string;
+    last_run_id: string | null;
+    outcome: string | null;
+    last_complete_run_id: string | null;
+    last_complete_at: Date | string | null;
+    present: string | number;
+    gone: string | number;
+  }>(
+    `SELECT s.source, s.scope, s.last_run_id, r.outcome, s.last_complete_run_id, s.last_complete_at,
+            (SELECT count(*) FROM observation o WHERE o.source = s.source AND o.scope = s.scope AND o.status = 'present') AS present,
+            (SELECT count(*) FROM observation o WHERE o.source = s.source AND o.scope = s.scope AND o.status = 'gone') AS gone
+       FROM scope_state s LEFT JOIN run r ON r.id = s.last_run_id ORDER BY s.source, s.scope`,
+  );
+  return {
+    cis: { total, byStatus, byType },
+    relationships: Number(rel?.n ?? 0),
+    changes: Number(chg?.n ?? 0),
+    scopes: scopes.map((s) => ({
+      source: s.source,
+      scope: s.scope,
+      lastRun: s.last_run_id,
+      lastOutcome: s.outcome,
+      lastCompleteRun: s.last_complete_run_id,
+      lastCompleteAt: s.last_complete_at === null ? null : date(s.last_complete_at).toISOString(),
+      ageSeconds: s.last_complete_at === null ? null : Math.max(0, Math.round((now.getTime() - date(s.last_complete_at).getTime()) / 1000)),
+      present: Number(s.present),
+      gone: Number(s.gone),
+    })),
+  };
+}

@@ -1,0 +1,255 @@
+import type { Plan, Slice, StoredCi, StoredObservation, StoredRelationship } from "../reconcile/types.js";
+import type { Engine, Sql } from "./engine.js";
+import { migrate } from "./migrations.js";
+import {
+  type CiRow,
+  ciFromRow,
+  ciToRow,
+  type ObservationRow,
+  observationFromRow,
+  observationToRow,
+  type RelationshipRow,
+  relationshipFromRow,
+  relationshipToRow,
+} from "./rows.js";
+
+/** Rows per statement in bulk writes: large enough to be fast, small enough for any JSON limit. */
+const CHUNK = 5000;
+
+export interface RunRecord {
+  id: string;
+  source: string;
+  scope: string;
+  startedAt: Date;
+  endedAt: Date | null;
+  outcome: "success" | "partial" | "failed";
+  complete: boolean;
+  counts: Record<string, number>;
+  errors: string[];
+  meta: Record<string, unknown>;
+}
+
+export interface ScopeState {
+  source: string;
+  scope: string;
+  lastRunId: string | null;
+  lastCompleteRunId: string | null;
+  lastCompleteAt: Date | null;
+  meta: Record<string, unknown>;
+}
+
+/** The store: one interface over PGlite and a PostgreSQL server. */
+export class Store {
+  constructor(readonly engine: Engine) {}
+
+  static async open(engine: Engine): Promise<Store> {
+    await migrate(engine);
+    return new Store(engine);
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+
+  /** Every ingest takes this lock first: concurrent ingests run one after the other, never interleaved. */
+  async lockForIngest(tx: Sql): Promise<void> {
+    await tx.query("SELECT pg_advisory_xact_lock(7142001)");
+  }
+
+  async scopeState(tx: Sql, source: string, scope: string): Promise<ScopeState | undefined> {
+    const rows = await tx.query<{
+      source: string;
+      scope: string;
+      last_run_id: string | null;
+      last_complete_run_id: string | null;
+      last_complete_at: Date | string | null;
+      meta: Record<string, unknown>;
+    }>("SELECT * FROM scope_state WHERE source = $1 AND scope = $2", [source, scope]);
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      source: r.source,
+      scope: r.scope,
+      lastRunId: r.last_run_id,
+      lastCompleteRunId: r.last_complete_run_id,
+      lastCompleteAt: r.last_complete_at === null ? null : new Date(r.last_complete_at),
+      meta: r.meta ?? {},
+    };
+  }
+
+  async scopesOf(tx: Sql, source: string): Promise<ScopeState[]> {
+    const rows = await tx.query<{ scope: string }>("SELECT scope FROM scope_state WHERE source = $1 ORDER BY scope", [source]);
+    const out: ScopeState[] = [];
+    for (const r of rows) {
+      const s = await this.scopeState(tx, source, r.scope);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  /** Loads what a batch over `source`/`scope` carrying `keys` can touch. */
+  async loadSlice(tx: Sql, source: string, scope: string, keys: string[]): Promise<Slice> {
+    const scopeRows = await tx.query<ObservationRow>("SELECT * FROM observation WHERE source = $1 AND scope = $2", [source, scope]);
+    const scopeObservations = scopeRows.map(observationFromRow);
+    const keyOwners = new Map<string, string[]>();
+    const ciIds = new Set(scopeObservations.map((o) => o.ciId));
+    for (let i = 0; i < keys.length; i += CHUNK) {
+      const chunk = keys.slice(i, i + CHUNK);
+      const rows = await tx.query<{ k: string; ci_id: string }>(
+        `SELECT DISTINCT k, o.ci_id FROM observation o, unnest(o.keys) AS k
+          WHERE o.keys && $1::text[] AND k = ANY($1::text[])`,
+        [chunk],
+      );
+      for (const r of rows) {
+        const owners = keyOwners.get(r.k) ?? [];
+        owners.push(r.ci_id);
+        keyOwners.set(r.k, owners);
+        ciIds.add(r.ci_id);
+      }
+    }
+    const cis = new Map<string, StoredCi>();
+    const ciObservations = new Map<string, StoredObservation[]>();
+    const idList = [...ciIds];
+    for (let i = 0; i < idList.length; i += CHUNK) {
+      const chunk = idList.slice(i, i + CHUNK);
+      for (const row of await tx.query<CiRow>("SELECT * FROM ci WHERE id = ANY($1::text[])", [chunk])) cis.set(row.id, ciFromRow(row));
+      for (const row of await tx.query<ObservationRow>("SELECT * FROM observation WHERE ci_id = ANY($1::text[])", [chunk])) {
+        const o = observationFromRow(row);
+        const list = ciObservations.get(o.ciId) ?? [];
+        list.push(o);
+        ciObservations.set(o.ciId, list);
+      }
+    }
+    const relRows = await tx.query<RelationshipRow>("SELECT * FROM relationship WHERE source = $1 AND scope = $2", [source, scope]);
+    return { scopeObservations, scopeRelationships: relRows.map(relationshipFromRow), keyOwners, cis, ciObservations };
+  }
+
+  /** Which of these ids already exist (CIs created earlier that the slice did not load). */
+  async existingIds(tx: Sql, ids: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const rows = await tx.query<{ id: string }>("SELECT id FROM ci WHERE id = ANY($1::text[])", [ids.slice(i, i + CHUNK)]);
+      for (const r of rows) found.add(r.id);
+    }
+    return found;
+  }
+
+  async applyPlan(tx: Sql, plan: Plan): Promise<void> {
+    await bulk(tx, plan.newCis.map(ciToRow), INSERT_CI);
+    await bulk(tx, plan.updatedCis.map(ciToRow), UPDATE_CI);
+    await bulk(tx, plan.observations.map(observationToRow), UPSERT_OBSERVATION);
+    await bulk(tx, plan.relationships.map(relationshipToRow), UPSERT_RELATIONSHIP);
+    await bulk(
+      tx,
+      plan.changes.map((c) => ({
+        ci_id: c.ciId,
+        source: c.source,
+        field: c.field,
+        old_value: c.oldValue,
+        new_value: c.newValue,
+        run_id: c.runId,
+        at: c.at.toISOString(),
+      })),
+      INSERT_CHANGE,
+    );
+  }
+
+  /**
+   * Retires CIs missing for longer than the grace period, unless they carry a protect tag: a sync
+   * never retires those. Returns the ids retired.
+   */
+  async retireExpired(tx: Sql, now: Date, gracePeriodMs: number, protectTags: string[], runId: string): Promise<string[]> {
+    const cutoff = new Date(now.getTime() - gracePeriodMs);
+    const rows = await tx.query<{ id: string }>(
+      `WITH retired AS (
+         UPDATE ci SET status = 'retired', retired_at = $1, updated_at = $1
+          WHERE status = 'missing' AND missing_since <= $2 AND NOT (tags ?| $3::text[])
+          RETURNING id)
+       INSERT INTO change (ci_id, source, field, old_value, new_value, run_id, at)
+       SELECT id, NULL, 'status', '"missing"'::jsonb, '"retired"'::jsonb, $4, $1 FROM retired
+       RETURNING ci_id AS id`,
+      [now.toISOString(), cutoff.toISOString(), protectTags, runId],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async recordRun(tx: Sql, run: RunRecord): Promise<void> {
+    await tx.query(
+      `INSERT INTO run (id, source, scope, started_at, ended_at, outcome, complete, counts, errors, meta)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb)`,
+      [
+        run.id,
+        run.source,
+        run.scope,
+        run.startedAt.toISOString(),
+        run.endedAt?.toISOString() ?? null,
+        run.outcome,
+        run.complete,
+        JSON.stringify(run.counts),
+        JSON.stringify(run.errors),
+        JSON.stringify(run.meta),
+      ],
+    );
+  }
+
+  async updateScopeState(tx: Sql, run: RunRecord, meta: Record<string, unknown>): Promise<void> {
+    const complete = run.outcome === "success" && run.complete;
+    await tx.query(
+      `INSERT INTO scope_state (source, scope, last_run_id, last_complete_run_id, last_complete_at, meta)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+       ON CONFLICT (source, scope) DO UPDATE SET
+         last_run_id = EXCLUDED.last_run_id,
+         last_complete_run_id = COALESCE(EXCLUDED.last_complete_run_id, scope_state.last_complete_run_id),
+         last_complete_at = COALESCE(EXCLUDED.last_complete_at, scope_state.last_complete_at),
+         meta = scope_state.meta || EXCLUDED.meta`,
+      [
+        run.source,
+        run.scope,
+        run.id,
+        complete ? run.id : null,
+        complete ? (run.endedAt ?? run.startedAt).toISOString() : null,
+        JSON.stringify(meta),
+      ],
+    );
+  }
+}
+
+async function bulk(tx: Sql, rows: Record<string, unknown>[], statement: string): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await tx.query(statement, [JSON.stringify(rows.slice(i, i + CHUNK))]);
+  }
+}
+
+const CI_RECORD = `x(id text, type text, name text, status text, environment text, provider text, region text, zone text,
+  owner text, tags jsonb, attributes jsonb, created_at timestamptz, updated_at timestamptz, missing_since timestamptz, retired_at timestamptz)`;
+
+const INSERT_CI = `INSERT INTO ci (id, type, name, status, environment, provider, region, zone, owner, tags, attributes, created_at, updated_at, missing_since, retired_at)
+  SELECT id, type, name, status, environment, provider, region, zone, owner, tags, attributes, created_at, updated_at, missing_since, retired_at
+    FROM jsonb_to_recordset($1::jsonb) AS ${CI_RECORD}`;
+
+const UPDATE_CI = `UPDATE ci SET type = x.type, name = x.name, status = x.status, environment = x.environment, provider = x.provider,
+  region = x.region, zone = x.zone, owner = x.owner, tags = x.tags, attributes = x.attributes, updated_at = x.updated_at,
+  missing_since = x.missing_since, retired_at = x.retired_at
+  FROM jsonb_to_recordset($1::jsonb) AS ${CI_RECORD} WHERE ci.id = x.id`;
+
+const UPSERT_OBSERVATION = `INSERT INTO observation (source, scope, ref, ci_id, type, keys, strong_keys, fields, attributes, status, first_seen, last_seen, gone_at, run_id)
+  SELECT source, scope, ref, ci_id, type, ARRAY(SELECT jsonb_array_elements_text(keys)), ARRAY(SELECT jsonb_array_elements_text(strong_keys)),
+         fields, attributes, status, first_seen, last_seen, gone_at, run_id
+    FROM jsonb_to_recordset($1::jsonb) AS x(source text, scope text, ref text, ci_id text, type text, keys jsonb, strong_keys jsonb,
+         fields jsonb, attributes jsonb, status text, first_seen timestamptz, last_seen timestamptz, gone_at timestamptz, run_id text)
+  ON CONFLICT (source, scope, ref) DO UPDATE SET ci_id = EXCLUDED.ci_id, type = EXCLUDED.type, keys = EXCLUDED.keys,
+    strong_keys = EXCLUDED.strong_keys, fields = EXCLUDED.fields, attributes = EXCLUDED.attributes, status = EXCLUDED.status,
+    first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, gone_at = EXCLUDED.gone_at, run_id = EXCLUDED.run_id`;
+
+const UPSERT_RELATIONSHIP = `INSERT INTO relationship (source, scope, type, from_ci, to_ci, status, first_seen, last_seen, gone_at, run_id)
+  SELECT source, scope, type, from_ci, to_ci, status, first_seen, last_seen, gone_at, run_id
+    FROM jsonb_to_recordset($1::jsonb) AS x(source text, scope text, type text, from_ci text, to_ci text, status text,
+         first_seen timestamptz, last_seen timestamptz, gone_at timestamptz, run_id text)
+  ON CONFLICT (source, scope, type, from_ci, to_ci) DO UPDATE SET status = EXCLUDED.status, first_seen = EXCLUDED.first_seen,
+    last_seen = EXCLUDED.last_seen, gone_at = EXCLUDED.gone_at, run_id = EXCLUDED.run_id`;
+
+const INSERT_CHANGE = `INSERT INTO change (ci_id, source, field, old_value, new_value, run_id, at)
+  SELECT ci_id, source, field, old_value, new_value, run_id, at
+    FROM jsonb_to_recordset($1::jsonb) AS x(ci_id text, source text, field text, old_value jsonb, new_value jsonb, run_id text, at timestamptz)`;
+
+export type { StoredRelationship };
