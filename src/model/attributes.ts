@@ -42,6 +42,7 @@ export const KEY = {
   awsArn: "aws.arn",
   awsS3: "aws.s3",
   awsRoute53: "aws.route53",
+  awsEip: "aws.eip",
   proxmoxVm: "proxmox.vm",
   proxmoxVmid: "proxmox.vmid",
   proxmoxNode: "proxmox.node",
