@@ -1,9 +1,14 @@
 import type { Command } from "commander";
+import { registerQueries } from "./ci.js";
+import { registerIngest } from "./ingest.js";
+import { registerSnapshot } from "./snapshot.js";
 
 /**
  * Every command group registers here. Group files only declare options; the work is imported
  * lazily inside each action, so `cmdb --version` loads none of the heavy dependencies.
  */
 export function registerCommands(program: Command): void {
-  void program;
+  registerIngest(program);
+  registerQueries(program);
+  registerSnapshot(program);
 }

@@ -1,0 +1,101 @@
+import { formatDuration, parseDuration } from "../config/duration.js";
+import type { ChangeEntry, CiDetail, GraphNode, RunEntry, Stats } from "../store/queries.js";
+import { UsageError } from "../util/errors.js";
+import { table } from "./table.js";
+
+const short = (value: unknown, max = 60): string => {
+  const text = value === null || value === undefined ? "∅" : typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+};
+
+export function renderCi(ci: CiDetail): string {
+  const lines = [
+    `${ci.name}  (${ci.type}, ${ci.status})`,
+    `  id           ${ci.id}`,
+    ...(["environment", "provider", "region", "zone", "owner"] as const).filter((f) => ci[f]).map((f) => `  ${f.padEnd(12)} ${ci[f]}`),
+  ];
+  if (Object.keys(ci.tags).length > 0) lines.push(`  tags         ${Object.entries(ci.tags).map(([k, v]) => (v ? `${k}=${v}` : k)).join(", ")}`);
+  if (ci.missingSince) lines.push(`  missing since ${ci.missingSince}`);
+  if (ci.retiredAt) lines.push(`  retired at   ${ci.retiredAt}`);
+  lines.push("  keys", ...ci.keys.map((k) => `    ${k}`));
+  const attrs = Object.entries(ci.attributes);
+  if (attrs.length > 0) lines.push("  attributes", ...attrs.map(([k, v]) => `    ${k.padEnd(24)} ${short(v, 80)}`));
+  lines.push("  observed by");
+  for (const o of ci.observations) lines.push(`    ${o.source} ${o.scope} ${o.ref}  ${o.status}, last seen ${o.lastSeen}`);
+  if (ci.relationships.length > 0) {
+    lines.push("  relationships");
+    for (const r of ci.relationships) {
+      lines.push(r.direction === "out" ? `    ${r.type} → ${r.name} (${r.ciType}, ${r.ci})` : `    ← ${r.type} ${r.name} (${r.ciType}, ${r.ci})`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function renderTree(nodes: GraphNode[]): string {
+  return `${nodes.map((n) => `${"  ".repeat(n.depth)}${n.via ? `${n.via.type} ` : ""}${n.name} (${n.type}, ${n.status}) ${n.id}`).join("\n")}\n`;
+}
+
+export function parseSince(since: string | undefined, now = new Date()): { time?: Date; runId?: string } {
+  if (!since) return {};
+  if (since.startsWith("run_")) return { runId: since };
+  const ago = parseDuration(since);
+  if (ago !== undefined && !/^\d+$/.test(since)) return { time: new Date(now.getTime() - ago) };
+  const time = new Date(since);
+  if (Number.isNaN(time.getTime())) throw new UsageError(`--since: ${JSON.stringify(since)} is neither a time, an age (24h, 7d) nor a run id`);
+  return { time };
+}
+
+export function renderChanges(rows: ChangeEntry[]): string {
+  if (rows.length === 0) return "no changes\n";
+  return table(
+    ["AT", "CI", "NAME", "SOURCE", "FIELD", "OLD", "NEW"],
+    rows.map((r) => [r.at, r.ci, r.ciName, r.source ?? "-", r.field, short(r.old, 40), short(r.new, 40)]),
+  );
+}
+
+export function renderRuns(rows: RunEntry[]): string {
+  if (rows.length === 0) return "no runs yet\n";
+  return table(
+    ["RUN", "SOURCE", "SCOPE", "STARTED", "OUTCOME", "SEEN", "NEW", "CHANGED", "GONE", "ERRORS"],
+    rows.map((r) => [
+      r.id,
+      r.source,
+      r.scope,
+      r.startedAt,
+      r.outcome,
+      r.counts.seen,
+      r.counts.new,
+      r.counts.changed,
+      r.counts.gone,
+      r.errors.length > 0 ? short(r.errors[0], 60) : "",
+    ]),
+  );
+}
+
+export function renderStats(s: Stats): string {
+  const lines = [
+    `CIs: ${s.cis.total} (${Object.entries(s.cis.byStatus)
+      .sort()
+      .map(([k, v]) => `${v} ${k}`)
+      .join(", ") || "none"})`,
+    `relationships: ${s.relationships}    changes recorded: ${s.changes}`,
+  ];
+  const types = Object.entries(s.cis.byType).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  if (types.length > 0) lines.push(`by type: ${types.map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  let out = `${lines.join("\n")}\n`;
+  if (s.scopes.length > 0) {
+    out += `\n${table(
+      ["SOURCE", "SCOPE", "LAST RUN", "LAST COMPLETE", "AGE", "PRESENT", "GONE"],
+      s.scopes.map((x) => [
+        x.source,
+        x.scope,
+        x.lastOutcome ?? "-",
+        x.lastCompleteAt ?? "never",
+        x.ageSeconds === null ? "-" : formatDuration(x.ageSeconds * 1000),
+        x.present,
+        x.gone,
+      ]),
+    )}`;
+  }
+  return out;
+}
