@@ -229,7 +229,8 @@ function parseMeminfo(lines: string[]): { memTotalKb?: number; swapTotalKb?: num
   return { memTotalKb: kv.get("MemTotal"), swapTotalKb: kv.get("SwapTotal") };
 }
 
-const NOT_A_DISK = /^(loop|ram|zram|dm-|md|sr|fd|nbd|drbd)/;
+/** Block devices that are not a machine's disks: loop and RAM devices, device-mapper and RAID layers, optical drives, ZFS zvols and Ceph RBDs (a hypervisor's guests' disks). */
+const NOT_A_DISK = /^(loop|ram|zram|dm-|md|sr|fd|nbd|drbd|zd|rbd)/;
 const GIB = 1024 ** 3;
 const gib = (bytes: number) => Math.round((bytes / GIB) * 100) / 100;
 
@@ -286,6 +287,9 @@ export function parseInterfaces(linkLines: string[], addrLines: string[], sysLin
     }
     const master = /\smaster\s+(\S+)/.exec(line);
     if (m && master) nic(m[1]!).master = master[1];
+    const permanent = /\spermaddr\s+([0-9a-fA-F:]+)/.exec(line);
+    const permanentMac = permanent ? normalizeMac(permanent[1]!) : undefined;
+    if (m && permanentMac) nic(m[1]!).permanentMac = permanentMac;
   }
   for (const line of addrLines) {
     const m = /^\d+:\s+([^:\s@]+)(?:@\S+)?\s+inet6?\s+([0-9a-fA-F.:]+)(?:\/\d+)?/.exec(line);
@@ -307,7 +311,7 @@ export function parseInterfaces(linkLines: string[], addrLines: string[], sysLin
     const permanent = perm ? normalizeMac(perm) : undefined;
     if (permanent) entry.permanentMac = permanent;
   }
-  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** NET_ADDR_RANDOM in /sys/class/net/<if>/addr_assign_type: the kernel made the address up. */
@@ -421,14 +425,14 @@ export function parseListening(sections: Map<string, string[]>): Listening[] {
   if (found.length === 0) {
     for (const line of sections.get("proc-tcp") ?? []) add(decodeProcAddress(line.trim()), undefined);
   }
-  return found.sort((a, b) => a.port - b.port || a.address.localeCompare(b.address));
+  return found.sort((a, b) => a.port - b.port || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
 
 /** /proc/net/tcp{,6} local_address: hex address in host (little-endian) 32-bit words, hex port. */
 export function decodeProcAddress(text: string): string | undefined {
   const m = /^([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})$/.exec(text);
   if (!m) return undefined;
-  const hex = m[1]!;
+  const hex = m[1]!.toLowerCase();
   const port = Number.parseInt(m[2]!, 16);
   const words = hex.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join(""));
   if (hex.length === 8) return `${words[0]!.match(/../g)!.map((b) => Number.parseInt(b, 16)).join(".")}:${port}`;
