@@ -27,7 +27,10 @@ export interface ReplayReply {
 export interface ReplayRoute {
   /** Says what the route answers, in violation messages. */
   name: string;
-  match: (request: ReplayRequest) => boolean;
+  /** An exact request line, `GET /path?a=1&b=2` (query order does not matter); looked up in a table. */
+  request?: string;
+  /** Or any test of the request. */
+  match?: (request: ReplayRequest) => boolean;
   /** One reply, replies in turn (the last repeats), or a function of the request. */
   reply: ReplayReply | ReplayReply[] | ((request: ReplayRequest) => ReplayReply);
 }
@@ -48,6 +51,8 @@ export interface ReplayServer {
   violations: string[];
   /** How many requests a route answered. */
   hits: (name: string) => number;
+  /** The most requests that were being answered at the same moment. */
+  maxInFlight: () => number;
   close: () => Promise<void>;
 }
 
@@ -55,8 +60,15 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   const requests: ReplayRequest[] = [];
   const violations: string[] = [];
   const hits = new Map<string, number>();
+  const table = new Map(options.routes.filter((r) => r.request).map((r) => [requestKey(r.request!), r]));
+  const matchers = options.routes.filter((r) => r.match);
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.once("close", () => inFlight--);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString("utf8");
@@ -78,7 +90,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       violations.push(`${describe}: ${problem}`);
       reply = { status: 400, body: `replay server: ${problem}` };
     } else {
-      const route = options.routes.find((r) => r.match(request));
+      const route = table.get(requestKey(`${request.method} ${url.pathname}${url.search}`)) ?? matchers.find((r) => r.match!(request));
       if (!route) {
         violations.push(`${describe}: no route expects this request`);
         reply = { status: 501, body: "replay server: unexpected request" };
@@ -118,6 +130,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     requests,
     violations,
     hits: (name) => hits.get(name) ?? 0,
+    maxInFlight: () => maxInFlight,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -126,14 +139,10 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   };
 }
 
-/** A matcher for one method and path, and when given, the exact query. */
-export function exact(method: string, path: string, query: Record<string, string> = {}): (request: ReplayRequest) => boolean {
-  const expected = new URLSearchParams(query);
-  expected.sort();
-  return (request) => {
-    if (request.method !== method || request.path !== path) return false;
-    const actual = new URLSearchParams(request.query);
-    actual.sort();
-    return actual.toString() === expected.toString();
-  };
+/** `METHOD path?query` with the query sorted, so that parameter order does not matter. */
+function requestKey(line: string): string {
+  const [method, target = "/"] = line.split(" ");
+  const url = new URL(target, "http://replay");
+  url.searchParams.sort();
+  return `${method} ${url.pathname}?${url.searchParams}`;
 }
