@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerAnsible } from "./ansible.js";
 import { registerQueries } from "./ci.js";
 import { registerIngest } from "./ingest.js";
 import { registerSnapshot } from "./snapshot.js";
@@ -11,4 +12,5 @@ export function registerCommands(program: Command): void {
   registerIngest(program);
   registerQueries(program);
   registerSnapshot(program);
+  registerAnsible(program);
 }
