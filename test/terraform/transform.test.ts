@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { keyString } from "../../src/model/keys.js";
 import type { Observation, ObservationBatch } from "../../src/model/observation.js";
 import { LINK_TYPES, parseTerraformState, transformTerraform } from "../../src/sources/terraform/index.js";
-import { corpusDir, TEST_FIXTURES } from "../helpers/corpus.js";
+import { corpusDir, REPO_ROOT, TEST_FIXTURES } from "../helpers/corpus.js";
 
 const LOCAL = join(TEST_FIXTURES, "terraform");
 const isState = (f: string) => f.endsWith(".tfstate") || (f.endsWith(".json") && f.startsWith("show-json"));
@@ -112,6 +112,15 @@ describe("terraform transform over real states", () => {
 
   it.each(local)("%s (local fixture): one observation per managed instance, keys and edges as the file says", (file) => {
     checkBatch(file, readFileSync(join(LOCAL, file), "utf8"));
+  });
+
+  const examples = join(REPO_ROOT, "examples/terraform");
+  it.each(readdirSync(examples).filter(isState))("%s (example): transforms whole, its example secrets redacted", (file) => {
+    const batch = checkBatch(file, readFileSync(join(examples, file), "utf8"));
+    const json = JSON.stringify(batch);
+    expect(json).not.toMatch(/example-[a-z-]*password/);
+    expect(json).toContain("(redacted)");
+    expect(batch.warnings).toBeUndefined();
   });
 
   const corpus = corpusDir("terraform");
