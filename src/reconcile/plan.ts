@@ -358,9 +358,20 @@ function diffObservation(before: StoredObservation, after: StoredObservation, re
   for (const name of FIELD_NAMES) {
     if (!sameValue(before.fields[name], after.fields[name])) record(name, before.fields[name], after.fields[name]);
   }
-  const names = new Set([...Object.keys(before.attributes), ...Object.keys(after.attributes)]);
+  diffObjects("attributes", before.attributes, after.attributes, record);
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Records each changed leaf by its dotted path, so a one-field change in a nested value is one row, not the whole value. */
+function diffObjects(path: string, before: Record<string, unknown>, after: Record<string, unknown>, record: (field: string, o: unknown, n: unknown) => void): void {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
   for (const name of [...names].sort()) {
-    if (!sameValue(before.attributes[name], after.attributes[name])) record(`attributes.${name}`, before.attributes[name], after.attributes[name]);
+    const o = before[name];
+    const n = after[name];
+    if (sameValue(o, n)) continue;
+    if (isPlainObject(o) && isPlainObject(n)) diffObjects(`${path}.${name}`, o, n, record);
+    else record(`${path}.${name}`, o, n);
   }
 }
 
