@@ -33,7 +33,7 @@ s virt-hints
 grep -qw hypervisor /proc/cpuinfo 2>/dev/null && echo cpuflag=hypervisor
 [ -e /proc/xen ] && echo xen=1
 if has ss; then s ss; ss -ltnp 2>/dev/null
-elif has netstat; then s netstat; netstat -ltnp 2>/dev/null
+elif has netstat; then s netstat; netstat -ltnp 2>/dev/null || netstat -ltn 2>/dev/null
 fi
 s proc-tcp; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" { print $2 }'
 if [ -d /run/systemd/system ] && has systemctl; then s systemd; systemctl list-units --type=service --state=running --no-legend --plain --no-pager 2>/dev/null
