@@ -13,6 +13,8 @@ export class IniError extends Error {
   constructor(
     message: string,
     readonly line: number,
+    /** ansible-inventory crashes on this input instead of rejecting it with a warning. */
+    readonly crash = false,
   ) {
     super(message);
   }
@@ -102,7 +104,8 @@ export function parseIni(inventory: InventoryData, text: string): void {
       }
     } catch (error) {
       if (error instanceof IniError) throw error;
-      if (error instanceof InventoryError || error instanceof RangeError_ || error instanceof LiteralCrash) throw new IniError(error.message, lineno);
+      if (error instanceof LiteralCrash) throw new IniError(error.message, lineno, true);
+      if (error instanceof InventoryError || error instanceof RangeError_) throw new IniError(error.message, lineno);
       throw error;
     }
   }

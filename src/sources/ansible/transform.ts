@@ -100,6 +100,7 @@ function parseFile(inventory: InventoryData, file: InventoryFile, warn: (message
     parseIni(inventory, file.text);
   } catch (error) {
     if (!(error instanceof IniError)) throw error;
+    if (error.crash) throw new CmdbError(`value not representable: ${error.message}`, { where: `${file.path}:${error.line}`, hint: "ansible-inventory 2.14 crashes on it" });
     if (yamlFailure && ext) throw withOnlyWarns(yamlFailure, "the INI parser rejects it too");
     if (ext === ".toml") throw new CmdbError("TOML inventories are not supported (and the file is not valid INI either)", { where: `${file.path}:${error.line}` });
     throw withOnlyWarns(new CmdbError(`not a valid INI inventory: ${error.message}`, { where: `${file.path}:${error.line}`, cause: error }), yamlFailure ? "not a YAML inventory either" : undefined);
