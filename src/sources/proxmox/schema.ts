@@ -2,7 +2,7 @@ import { z } from "zod";
 import { CmdbError } from "../../util/errors.js";
 
 /** PVE answers numbers as numbers or as numeric strings depending on version and endpoint. */
-const numeric = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/, "a number")]).transform(Number);
+const numeric = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/, "expected a number")]).transform(Number);
 /** PVE flags: 1/0, "1"/"0", "" for unset. */
 const flag = z.union([z.number(), z.string(), z.boolean()]).transform((v) => v === true || v === 1 || v === "1");
 
