@@ -94,7 +94,7 @@ describe.skipIf(!ansible.ok)("ansible inventory parsing matches ansible-inventor
   }
 
   it("ansible-inventory --host prints what our hostVars returns, for the first and last host of every inventory", () => {
-    expect(hostChecks.length).toBeGreaterThan(20);
+    expect(hostChecks.length).toBeGreaterThanOrEqual(corpus ? 20 : 5);
     for (const check of hostChecks) {
       const ours = outcomes.get(check.input)!.ours as { hosts: Map<string, unknown> };
       expect(check.oracle.code, check.oracle.stderr).toBe(0);
