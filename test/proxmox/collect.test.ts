@@ -245,6 +245,21 @@ describe.runIf(openssl.ok)("collectProxmox against a replayed cluster over TLS",
     expect(JSON.stringify(errors)).not.toContain(TOKEN_SECRET);
   });
 
+  it("stops with the caller's reason when the signal aborts", async () => {
+    const server = await serve(syntheticClusterRoutes(2, 40), 20);
+    const controller = new AbortController();
+    const progress: string[] = [];
+    const collecting = collectProxmox(config(server), {
+      signal: controller.signal,
+      onProgress: (m) => {
+        progress.push(m);
+        if (m.includes("guest configurations read")) controller.abort(new Error("stopped by the user"));
+      },
+    });
+    await expect(collecting).rejects.toThrow("stopped by the user");
+    expect(server.requests.length).toBeLessThan(60);
+  });
+
   it("keeps requests within the concurrency bound while fanning out over many guests", async () => {
     const server = await serve(syntheticClusterRoutes(3, 60), 5);
     const { batches, errors } = await collectProxmox(config(server, { caFile: pki.caFile, concurrency: 4 }));

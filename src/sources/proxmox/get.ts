@@ -36,6 +36,7 @@ const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAM
 interface Session {
   api: Proxmox.Api;
   endpoint: string;
+  signal: AbortSignal | undefined;
   limit: Limiter;
   errors: CollectError[];
   progress: (message: string) => void;
@@ -107,7 +108,7 @@ function openSession(config: ProxmoxConfig, options: CollectOptions): Session {
     tokenSecret: config.tokenSecret,
     fetch: fetchWithRetry,
   });
-  return { api, endpoint, limit: createLimiter(concurrency), errors: [], progress, scrub, close: () => agent.close() };
+  return { api, endpoint, signal: options.signal, limit: createLimiter(concurrency), errors: [], progress, scrub, close: () => agent.close() };
 }
 
 /** One request through the limiter; a failure is recorded (and answered undefined), never thrown. */
@@ -116,6 +117,8 @@ async function call<T>(session: Session, label: string, request: () => Promise<u
   try {
     return parse(await session.limit(request), where);
   } catch (error) {
+    // Cancelling is the caller's decision, not a failure of this request: it ends the whole collection.
+    if (session.signal?.aborted) throw session.signal.reason;
     session.errors.push({ where, message: session.scrub(describeFailure(error, session.endpoint)) });
     return undefined;
   }
@@ -222,6 +225,7 @@ async function readAgent(session: Session, node: string, vmid: number, snapshot:
     const { error } = answer.result;
     snapshot.warnings.push(`VM ${vmid} on node ${node}: the guest agent answered an error (${error.class ?? "error"}: ${error.desc ?? "no description"}); its IP addresses are unknown`);
   } catch (error) {
+    if (session.signal?.aborted) throw session.signal.reason;
     snapshot.warnings.push(`VM ${vmid} on node ${node}: the guest agent did not answer (${session.scrub(describeFailure(error, session.endpoint))}); its IP addresses are unknown`);
   } finally {
     tracker.agentDone();

@@ -113,7 +113,7 @@ function clusterBatch(snapshot: ProxmoxSnapshot, cluster: string): ObservationBa
     observations,
     relationships,
     meta: { endpoint: snapshot.endpoint, nodeScopes: snapshot.nodes.map((n) => nodeScope(cluster, n.node)) },
-    warnings: snapshot.clusterFailures.map((f) => `not collected: ${f}`),
+    ...(snapshot.clusterFailures.length > 0 ? { warnings: snapshot.clusterFailures.map((f) => `not collected: ${f}`) } : {}),
   };
 }
 
