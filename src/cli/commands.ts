@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerAnsible } from "./ansible.js";
 import { registerQueries } from "./ci.js";
+import { registerDemo } from "./demo.js";
 import { registerIngest } from "./ingest.js";
 import { registerSnapshot } from "./snapshot.js";
 
@@ -12,5 +13,6 @@ export function registerCommands(program: Command): void {
   registerIngest(program);
   registerQueries(program);
   registerSnapshot(program);
+  registerDemo(program);
   registerAnsible(program);
 }

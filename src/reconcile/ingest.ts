@@ -49,12 +49,19 @@ export async function ingestBatch(store: Store, batch: ObservationBatch, options
       const state = await store.scopeState(tx, batch.source, batch.scope);
       await options.check?.(state, tx);
       const slice = await store.loadSlice(tx, batch.source, batch.scope, batchKeys(batch));
+      // New ids derive from source, scope and ref; one taken by a CI outside the slice (an earlier
+      // replacement of the same resource) is reserved and the batch planned again.
+      const reserved = new Set<string>();
       let plan = planBatch(batch, slice, { runId, now, settings: options.settings });
-      const clash = await store.existingIds(
-        tx,
-        plan.newCis.map((c) => c.id),
-      );
-      if (clash.size > 0) plan = planBatch(batch, slice, { runId, now, settings: options.settings, reservedIds: clash });
+      for (;;) {
+        const clash = await store.existingIds(
+          tx,
+          plan.newCis.map((c) => c.id),
+        );
+        if (clash.size === 0) break;
+        for (const id of clash) reserved.add(id);
+        plan = planBatch(batch, slice, { runId, now, settings: options.settings, reservedIds: reserved });
+      }
       await store.applyPlan(tx, plan);
       const retired = await store.retireExpired(tx, now, options.settings.gracePeriod, options.settings.protectTags, runId);
       plan.counts.retired = retired.length;

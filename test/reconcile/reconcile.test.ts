@@ -179,6 +179,18 @@ describe.each(ENGINES)("reconcile on $name", (engine) => {
     expect(await listCis(store.engine)).toHaveLength(2);
   });
 
+  it("a resource replaced again and again gets a new CI each time, the old ones kept apart", async () => {
+    const instance = (id: string) =>
+      batch("terraform", "l/default", [{ ref: "aws_instance.web", type: "virtual_machine", name: "web", keys: [strong("aws.instance", id), weak("terraform", "aws_instance.web")], attributes: {} }]);
+    for (const [i, id] of ["i-1", "i-2", "i-3", "i-4"].entries()) {
+      const r = await ingestBatch(store, instance(id), { settings, now: at(i) });
+      expect(r.counts.new).toBe(1);
+    }
+    const cis = await listCis(store.engine);
+    expect(cis).toHaveLength(4);
+    expect(cis.filter((c) => c.sources.includes("terraform")).map((c) => c.keys.find((k) => k.startsWith("aws.")))).toEqual(["aws.instance:i-4"]);
+  });
+
   it("finds CIs by key and walks dependencies and impact", async () => {
     const b = batch("terraform", "l/default", [
       { ref: "vpc", type: "vpc", name: "vpc", keys: [strong("aws.vpc", "vpc-1")], attributes: {} },

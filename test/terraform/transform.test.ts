@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { keyString } from "../../src/model/keys.js";
 import type { Observation, ObservationBatch } from "../../src/model/observation.js";
-import { LINK_TYPES, parseTerraformState, transformTerraform } from "../../src/sources/terraform/index.js";
+import { LINK_TYPES, MAX_UNPAIRED_FANOUT, parseTerraformState, transformTerraform } from "../../src/sources/terraform/index.js";
 import { corpusDir, REPO_ROOT, TEST_FIXTURES } from "../helpers/corpus.js";
 
 const LOCAL = join(TEST_FIXTURES, "terraform");
@@ -60,20 +60,25 @@ function rawInstances(raw: Raw): RawInstance[] {
 }
 
 const stripKeys = (a: string) => a.replace(/\[[^\]]*\]/g, "");
+/** The instance's own index key as written (`0`, `"a"`), or undefined for a single instance. */
+const indexOf = (address: string): string | undefined => /\[([^\]]*)\]$/.exec(address)?.[1];
 
 function expectedDependsOn(instances: RawInstance[]): number {
   let edges = 0;
   for (const i of instances) {
     if (LINK_TYPES.has(i.type)) continue;
     const hit = new Set<string>();
+    const ownIndex = indexOf(i.address);
     for (const dep of i.deps) {
       const depModule = dep.split(".").slice(0, -2).join(".");
       const restrict = i.module !== "" && depModule === stripKeys(i.module);
-      for (const t of instances) {
-        if (t.address === i.address || stripKeys(t.address) !== dep) continue;
-        if (restrict && t.module !== i.module) continue;
-        hit.add(t.address);
+      let targets = instances.filter((t) => stripKeys(t.address) === dep && !(restrict && t.module !== i.module));
+      if (ownIndex !== undefined && targets.length > 1) {
+        const paired = targets.filter((t) => indexOf(t.address) === ownIndex);
+        if (paired.length > 0) targets = paired;
       }
+      if (targets.length > MAX_UNPAIRED_FANOUT) continue;
+      for (const t of targets) if (t.address !== i.address) hit.add(t.address);
     }
     edges += hit.size;
   }

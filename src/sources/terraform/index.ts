@@ -6,4 +6,4 @@
  */
 export { DEFAULT_MAX_BYTES, type ReadOptions, readTerraformInput } from "./get.js";
 export { type ParsedState, parseTerraformState, type StateFormat, type StateInstance } from "./parse.js";
-export { LINK_TYPES, SOURCE, type TransformOptions, transformTerraform, WORKSPACE_REF } from "./transform.js";
+export { LINK_TYPES, MAX_UNPAIRED_FANOUT, SOURCE, type TransformOptions, transformTerraform, WORKSPACE_REF } from "./transform.js";

@@ -129,8 +129,9 @@ export function transformTerraform(state: ParsedState, opts: TransformOptions = 
     relationships.push({ type: "MANAGED_BY", from: ref, to: { ref: WORKSPACE_REF } });
   }
 
-  relationships.push(...dependsOn(managed.map((m) => m.instance), links));
-  relationships.push(...resolve(observations, pendingResolves));
+  // Large states give hundreds of thousands of edges: append in a loop, a spread would overflow the stack.
+  for (const edge of dependsOn(managed.map((m) => m.instance), links)) relationships.push(edge);
+  for (const edge of resolve(observations, pendingResolves)) relationships.push(edge);
 
   const lineage = state.lineage;
   const meta = {
@@ -182,6 +183,9 @@ function generic(values: Record<string, unknown>, label: string): Mapped {
  * (`module.vm["a"]` depends on its own sibling, not on `module.vm["b"]`'s). Data sources are not
  * CIs and link resources have their own edge, so neither yields DEPENDS_ON.
  */
+/** See dependsOn: beyond this many unpaired instances a resource-level dependency gives no edges. */
+export const MAX_UNPAIRED_FANOUT = 12;
+
 function dependsOn(instances: StateInstance[], links: Set<string>): RelationshipDraft[] {
   const byConfig = new Map<string, StateInstance[]>();
   for (const instance of instances) {
@@ -198,9 +202,21 @@ function dependsOn(instances: StateInstance[], links: Set<string>): Relationship
     for (const dep of instance.dependencies) {
       const depModule = dep.includes(".") ? moduleConfigOf(dep) : "";
       const sameModule = ownModule !== "" && depModule === ownModule;
-      for (const target of byConfig.get(dep) ?? []) {
+      let targets = (byConfig.get(dep) ?? []).filter((t) => !(sameModule && t.module !== instance.module));
+      // State records dependencies per resource, not per instance. `x[count.index]` and
+      // `x[each.key]` are by far the usual references between two expanded resources, so an
+      // instance whose index key the target also has depends on that instance only; linking every
+      // pair would grow as N×M (millions of edges for two resources of a thousand instances).
+      if (instance.indexKey !== undefined && targets.length > 1) {
+        const paired = targets.filter((t) => t.indexKey === instance.indexKey);
+        if (paired.length > 0) targets = paired;
+      }
+      // A dependency on a resource of many instances, none paired, says only "one of these": the
+      // state does not tell which. Such edges carry no information worth N×M rows; the precise
+      // references (subnet_id, vpc_id, security groups…) give their own edges.
+      if (targets.length > MAX_UNPAIRED_FANOUT) continue;
+      for (const target of targets) {
         if (target.address === instance.address || done.has(target.address)) continue;
-        if (sameModule && target.module !== instance.module) continue;
         done.add(target.address);
         out.push({ type: "DEPENDS_ON", from: instance.address, to: { ref: target.address } });
       }

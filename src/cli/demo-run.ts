@@ -1,0 +1,47 @@
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { ingestTerraform } from "../ingest/terraform.js";
+import { listCis, stats, walk } from "../store/queries.js";
+import { CmdbError } from "../util/errors.js";
+import { summarizeIngest } from "./ingest.js";
+import { renderStats, renderTree } from "./render.js";
+import { withStore } from "./store-context.js";
+import { table } from "./table.js";
+
+function examplesDir(flag: string | undefined): string {
+  if (flag) return resolve(flag);
+  // dist/cli.js and src/cli/demo-run.ts both sit two levels below the package root
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, "examples"))) return join(dir, "examples");
+    dir = dirname(dir);
+  }
+  throw new CmdbError("cannot find the examples directory", { hint: "pass --examples DIR" });
+}
+
+export async function runDemo(command: Command, flag: string | undefined): Promise<void> {
+  const dir = examplesDir(flag);
+  const out = (text: string) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  await withStore(command, async ({ store, settings }) => {
+    out(`gitops-cmdb demo: ingesting the example infrastructure in ${dir} into ${store.engine.label}\n`);
+    const tfDir = join(dir, "terraform");
+    for (const file of readdirSync(tfDir).filter((f) => f.endsWith(".tfstate")).sort()) {
+      const workspace = file.replace(/\.tfstate$/, "");
+      for (const r of await ingestTerraform(store, { input: join(tfDir, file), workspace, settings, proxmoxCluster: "homelab" })) {
+        out(summarizeIngest(r));
+      }
+    }
+    const cis = await listCis(store.engine);
+    out(`\nWhat the CMDB knows (${cis.length} CIs):\n`);
+    out(table(["ID", "TYPE", "NAME", "STATUS", "PROVIDER", "ENV", "SOURCES"], cis.map((c) => [c.id, c.type, c.name, c.status, c.provider, c.environment, c.sources.join(",")])));
+    const vm = cis.find((c) => c.type === "virtual_machine" && c.status === "active");
+    if (vm) {
+      out(`\nWhat ${vm.name} depends on (cmdb deps ${vm.id}):\n`);
+      out(renderTree(await walk(store.engine, vm.id, "deps", 3)));
+    }
+    out(`\n${renderStats(await stats(store.engine))}`);
+    out("\nTry: cmdb ci list --type virtual_machine, cmdb ci show <id|key>, cmdb impact <id|key>, cmdb changes, cmdb snapshot export");
+  });
+}
