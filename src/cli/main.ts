@@ -16,6 +16,12 @@ const program = new Command("cmdb")
 
 registerCommands(program);
 
+// `cmdb ci list | head`: a reader that stops early is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
