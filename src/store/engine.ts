@@ -13,11 +13,15 @@ export interface Engine extends Sql {
   /** Runs `fn` in one transaction: everything it wrote lands, or nothing does. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** PGlite only: the data directory as a tarball, to start other in-memory stores from. */
+  dumpDataDir?(): Promise<Blob>;
 }
 
 export interface EngineOptions {
   /** PostgreSQL schema to use on a server (tests give each file its own). */
   schema?: string;
+  /** An in-memory PGlite starts from this data directory dump instead of running initdb. */
+  pgliteDataDir?: Blob;
 }
 
 export const DEFAULT_DB_DIR = ".cmdb";
@@ -48,7 +52,7 @@ export async function openEngine(location: string, options: EngineOptions = {}):
   }
   if (location === ":memory:") {
     const { openPglite } = await import("./pglite.js");
-    return openPglite(undefined);
+    return openPglite(undefined, options.pgliteDataDir);
   }
   const { openPglite } = await import("./pglite.js");
   return openPglite(resolve(location));

@@ -10,7 +10,7 @@ import { acquireDirLock } from "./lock.js";
  * beside the data makes a second `cmdb` (two post-apply hooks at once) wait its turn instead of
  * corrupting it.
  */
-export async function openPglite(dir: string | undefined): Promise<Engine> {
+export async function openPglite(dir: string | undefined, dataDir?: Blob): Promise<Engine> {
   let release: (() => void) | undefined;
   let db: PGlite;
   try {
@@ -19,7 +19,7 @@ export async function openPglite(dir: string | undefined): Promise<Engine> {
       release = await acquireDirLock(join(dir, "cmdb.lock"));
       db = new PGlite(join(dir, "pgdata"));
     } else {
-      db = new PGlite();
+      db = dataDir ? new PGlite({ loadDataDir: dataDir }) : new PGlite();
     }
     await db.waitReady;
   } catch (error) {
@@ -45,6 +45,9 @@ export async function openPglite(dir: string | undefined): Promise<Engine> {
     },
     transaction(fn) {
       return db.transaction((tx) => fn(sql(tx)));
+    },
+    async dumpDataDir() {
+      return db.dumpDataDir("none");
     },
     async close() {
       try {

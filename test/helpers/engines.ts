@@ -25,12 +25,24 @@ export interface EngineCase {
 
 const schemas: string[] = [];
 
+/** initdb takes seconds; every PGlite test store after the first starts from a migrated template. */
+let template: Promise<Blob> | undefined;
+async function pgliteTemplate(): Promise<Blob> {
+  template ??= (async () => {
+    const store = await Store.open(await openEngine(":memory:"));
+    const blob = await store.engine.dumpDataDir!();
+    await store.close();
+    return blob;
+  })();
+  return template;
+}
+
 export const ENGINES: EngineCase[] = [
   {
     name: "pglite",
     available: true,
     async open() {
-      return Store.open(await openEngine(":memory:"));
+      return Store.open(await openEngine(":memory:", { pgliteDataDir: await pgliteTemplate() }));
     },
     async location(tmpDir) {
       return `${tmpDir}/store`;
