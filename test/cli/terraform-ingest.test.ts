@@ -65,6 +65,10 @@ async function counts(store: Store): Promise<Record<string, number>> {
   return out;
 }
 
+function filteredVpc(cis: ListedCi[]): string {
+  return cis.find((c) => c.type === "vpc")!.id;
+}
+
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "cmdb-tf-"));
 }
@@ -306,6 +310,24 @@ describe.each(ENGINES)("the cmdb CLI on $name", (engine) => {
     expect((await runCli(["--db", location, "ingest", "terraform", file])).code).toBe(0);
     const second = (await runCli(["--db", location, "snapshot", "export"])).stdout;
     expect(second).toBe(first);
+    const runs = await cliJson<{ id: string; outcome: string; counts: { seen: number; new: number } }[]>(["--db", location, "runs", "--json"]);
+    expect(runs.map((r) => [r.outcome, r.counts.new])).toEqual([
+      ["success", 0],
+      ["success", cis.length],
+    ]);
+    expect(await cliJson<unknown[]>(["--db", location, "changes", "--since", runs[1]!.id, "--json"])).toEqual([]);
+    const all = await cliJson<{ field: string; run: string }[]>(["--db", location, "changes", "--json"]);
+    expect(all.every((c) => c.run === runs[1]!.id)).toBe(true);
+    expect(all.filter((c) => c.field === "created")).toHaveLength(cis.length);
+    const stats = await cliJson<{ cis: { total: number }; scopes: { source: string; lastCompleteRun: string; ageSeconds: number }[] }>(["--db", location, "stats", "--json"]);
+    expect(stats.cis.total).toBe(cis.length);
+    expect(stats.scopes).toEqual([expect.objectContaining({ source: "terraform", lastCompleteRun: runs[0]!.id })]);
+    const vpc = filteredVpc(cis);
+    const impact = await cliJson<{ id: string; depth: number }[]>(["--db", location, "impact", vpc, "--json"]);
+    expect(impact.length).toBeGreaterThan(1);
+    expect(impact.filter((n) => n.depth === 1).length).toBeGreaterThan(0);
+    const human = await runCli(["--db", location, "ci", "show", vpc]);
+    expect(human.stdout).toMatch(/observed by\n\s+terraform /);
     expect(JSON.parse(first).cis.length).toBe(cis.length);
 
     const snapFile = join(dir, "snapshot.json");
