@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { IngestResult } from "../reconcile/ingest.js";
+import { registerAnsibleIngest } from "./ansible.js";
 import { print } from "./context.js";
 
 export function summarizeIngest(r: IngestResult): string {
@@ -32,4 +33,5 @@ export function registerIngest(program: Command): void {
       );
       print(results.length === 1 ? results[0] : results, opts.json, () => results.map(summarizeIngest).join("\n"));
     });
+  registerAnsibleIngest(ingest);
 }

@@ -6,6 +6,9 @@
  *   as `{"__ansible_vault": …}`.
  * - `loadInventoryRedacted(paths)`: the same with vault values and secret variables replaced by
  *   REDACTED — the only form the ingest may keep.
+ * - `transformInventory` (source "ansible"), `transformFactsFiles` / `transformFacts` (source
+ *   "ansible-facts"), `transformPlaybook` (source "ansible-playbook", the callback's document):
+ *   pure, to ObservationBatch. `buildDynamicInventory`: CMDB CIs as Ansible's `--list` JSON.
  */
 import { readInventorySources } from "./get.js";
 import { type AnsibleList, buildInventory, type ParsedInventory, redactHostVars, redactList } from "./transform.js";
@@ -34,3 +37,11 @@ export async function loadInventoryRedacted(paths: string[]): Promise<RedactedIn
     warnings: inventory.warnings,
   };
 }
+
+export { type InventoryView, INVENTORY_SOURCE, transformInventory } from "./inventory-observe.js";
+export { type Facts, factsSchema, parseFacts } from "./facts-schema.js";
+export { FACTS_SOURCE, type FactsTarget, transformFacts, transformFactsFiles } from "./facts-transform.js";
+export { type FactsFile, readFactsInput } from "./facts-get.js";
+export { PLAYBOOK_FORMAT, PLAYBOOK_SOURCE, type PlaybookDocument, parsePlaybookDocument, playbookDocumentSchema, transformPlaybook } from "./playbook.js";
+export { ansibleHostOf, buildDynamicInventory, type DynamicInventory, defaultGroups, hostNameOf, type InventoryCi, safeGroupName } from "./dynamic-inventory.js";
+export { inventoryScope, stablePath } from "./scope.js";

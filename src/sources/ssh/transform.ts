@@ -42,14 +42,14 @@ export function splitSections(output: string, where: string): Map<string, string
   return sections;
 }
 
-const CONTAINER_VIRT = new Set(["openvz", "lxc", "lxc-libvirt", "systemd-nspawn", "docker", "podman", "rkt", "wsl", "proot", "pouch", "container-other"]);
+export const CONTAINER_VIRT = new Set(["openvz", "lxc", "lxc-libvirt", "systemd-nspawn", "docker", "podman", "rkt", "wsl", "proot", "pouch", "container-other"]);
 
 /** Interfaces that never carry a machine's identity: loopback, container and VM plumbing, tunnels. */
 const VIRTUAL_INTERFACE =
   /^(lo|veth|docker|br-|virbr|lxcbr|podman|cni|flannel|cali|cilium|kube-|weave|vxlan|genev|tap|fwbr|fwpr|fwln|vnet|tun|wg|tailscale|zt|ifb|dummy|sit|ip6tnl|ip6gre|gre|erspan|ipip|nlmon)/;
 
 /** Interfaces whose addresses are the same on every host that has them (docker0's 172.17.0.1, virbr0's 192.168.122.1). */
-const SHARED_ADDRESS_INTERFACE = /^(docker|br-|virbr|lxcbr|podman|cni|flannel|cali|cilium|kube-|weave|veth)/;
+export const SHARED_ADDRESS_INTERFACE = /^(docker|br-|virbr|lxcbr|podman|cni|flannel|cali|cilium|kube-|weave|veth)/;
 
 export function transformSsh(output: string, target: SshTarget): SshTransformResult {
   const where = `ssh:${target.ref}`;
@@ -230,7 +230,7 @@ function parseMeminfo(lines: string[]): { memTotalKb?: number; swapTotalKb?: num
 }
 
 /** Block devices that are not a machine's disks: loop and RAM devices, device-mapper and RAID layers, optical drives, ZFS zvols and Ceph RBDs (a hypervisor's guests' disks). */
-const NOT_A_DISK = /^(loop|ram|zram|dm-|md|sr|fd|nbd|drbd|zd|rbd)/;
+export const NOT_A_DISK = /^(loop|ram|zram|dm-|md|sr|fd|nbd|drbd|zd|rbd)/;
 const GIB = 1024 ** 3;
 const gib = (bytes: number) => Math.round((bytes / GIB) * 100) / 100;
 
@@ -334,7 +334,7 @@ export function identityMac(nic: ParsedInterface, inContainer: boolean): string 
   return locallyAdministered ? undefined : mac;
 }
 
-function normalizeUuid(raw: string | undefined): string | undefined {
+export function normalizeUuid(raw: string | undefined): string | undefined {
   const uuid = raw?.trim().toLowerCase();
   if (!uuid || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid)) return undefined;
   const hex = uuid.replace(/-/g, "");
