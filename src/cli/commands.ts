@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { registerAnsible } from "./ansible.js";
 import { registerQueries } from "./ci.js";
 import { registerDemo } from "./demo.js";
+import { registerDiscover } from "./discover.js";
 import { registerIngest } from "./ingest.js";
 import { registerSnapshot } from "./snapshot.js";
 
@@ -11,6 +12,7 @@ import { registerSnapshot } from "./snapshot.js";
  */
 export function registerCommands(program: Command): void {
   registerIngest(program);
+  registerDiscover(program);
   registerQueries(program);
   registerSnapshot(program);
   registerDemo(program);

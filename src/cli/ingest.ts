@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { IngestResult } from "../reconcile/ingest.js";
 import { registerAnsibleIngest } from "./ansible.js";
 import { print } from "./context.js";
+import { registerLiveIngest } from "./ingest-live.js";
 
 export function summarizeIngest(r: IngestResult): string {
   const c = r.counts;
@@ -33,5 +34,7 @@ export function registerIngest(program: Command): void {
       );
       print(results.length === 1 ? results[0] : results, opts.json, () => results.map(summarizeIngest).join("\n"));
     });
+
+  registerLiveIngest(ingest);
   registerAnsibleIngest(ingest);
 }

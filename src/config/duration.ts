@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** "90s", "15m", "12h", "7d", "2w", "1d12h" or a number of seconds. */
@@ -20,3 +22,13 @@ export function formatDuration(ms: number): string {
   if (h < 48) return `${Math.round(h)}h`;
   return `${Math.round(h / 24)}d`;
 }
+
+/** A duration in the configuration: "90s", "15m", "12h", "7d" or seconds; parsed to milliseconds. */
+export const durationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `not a duration: ${JSON.stringify(value)} (use e.g. 90s, 15m, 12h, 7d)` });
+    return z.NEVER;
+  }
+  return ms;
+});

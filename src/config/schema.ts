@@ -1,14 +1,6 @@
 import { z } from "zod";
-import { parseDuration } from "./duration.js";
-
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({ code: "custom", message: `not a duration: ${JSON.stringify(value)} (use e.g. 90s, 15m, 12h, 7d)` });
-    return z.NEVER;
-  }
-  return ms;
-});
+import { durationSchema as duration } from "./duration.js";
+import { sourcesSchema } from "./sources.js";
 
 /**
  * Source precedence, per attribute, with freshness: when the preferred source has not refreshed
@@ -31,10 +23,10 @@ export const reconcileSchema = z
 
 export const configSchema = z
   .object({
-    $schema: z.string().optional(),
+    $schema: z.string().optional().describe("this file's JSON Schema, for editors"),
     database: z.string().optional(),
     reconcile: reconcileSchema.optional(),
-    sources: z.record(z.string(), z.unknown()).optional(),
+    sources: sourcesSchema.optional(),
   })
   .strict();
 

@@ -49,6 +49,7 @@ describe("collectEc2 against replayed EC2 answers", () => {
       ["aws:123456789012/eu-west-1", true],
       ["aws:123456789012/us-east-1", true],
     ]);
+    expect(batches.map((b) => b.source)).toEqual(["ec2", "ec2"]);
     expect(errors.map((e) => e.where).sort()).toEqual(Object.keys(EMPTY).map((a) => `aws ap-southeast-2 ${a}`).sort());
     expect(errors[0]!.message).toBe("AuthFailure: AWS was not able to validate the provided access credentials (HTTP 401)");
     expect(server.hits("us-east-1 DescribeInstances NextToken=eyJ2IjoxLCJwYWdlIjoyfQ==")).toBe(1);

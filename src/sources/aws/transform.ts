@@ -5,7 +5,9 @@ import type { RelationshipType } from "../../model/relationships.js";
 import { redactByName } from "../../util/redact.js";
 import type { Instance, NetworkInterface, Permission, Reservation, SecurityGroup, Subnet, Volume, Vpc } from "./schema.js";
 
-export const SOURCE = "aws";
+/** The source name (precedence, runs); the CIs' provider stays "aws". */
+export const SOURCE = "ec2";
+export const PROVIDER = "aws";
 
 /** What one region answered; a list is undefined when its call failed. */
 export interface RegionSnapshot {
@@ -35,7 +37,7 @@ export function accountOf(snapshot: RegionSnapshot): string | undefined {
   return owners.find((o): o is string => typeof o === "string" && /^\d{12}$/.test(o));
 }
 
-export const regionScope = (account: string, region: string): string => `${SOURCE}:${account}/${region}`;
+export const regionScope = (account: string, region: string): string => `${PROVIDER}:${account}/${region}`;
 
 /** One batch per account and region; `fallbackAccount` names the scope when no answer carried an owner id. */
 export function toBatch(snapshot: RegionSnapshot, fallbackAccount: string): ObservationBatch {
@@ -49,7 +51,7 @@ export function toBatch(snapshot: RegionSnapshot, fallbackAccount: string): Obse
     observations.push(o);
     refs.add(o.ref);
   };
-  const base = { provider: SOURCE, region };
+  const base = { provider: PROVIDER, region };
 
   for (const vpc of snapshot.vpcs ?? []) {
     const t = tagFields(vpc.Tags);
@@ -238,7 +240,7 @@ export function instanceObservation(instance: Instance, region: string, account:
     ref: `instance/${instance.InstanceId}`,
     type: "virtual_machine",
     name: t.name ?? instance.InstanceId,
-    provider: SOURCE,
+    provider: PROVIDER,
     region,
     ...(instance.Placement?.AvailabilityZone ? { zone: instance.Placement.AvailabilityZone } : {}),
     ...t.fields,

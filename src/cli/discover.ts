@@ -1,0 +1,19 @@
+import type { Command } from "commander";
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `cmdb discover`: every live source the configuration names, collected in parallel, then reconciled. */
+export function registerDiscover(program: Command): void {
+  program
+    .command("discover")
+    .description("collect the sources in the configuration's sources: section (proxmox, ec2, ssh) in parallel and ingest them")
+    .option("--only <source>", "only this source: proxmox, ec2 or ssh (repeatable)", collect, [])
+    .option("--json", "print the summary as JSON")
+    .addHelpText("after", "\nExit status: 0 when every source was collected, 1 when one failed (the others still land), 2 when the configuration is wrong.")
+    .action(async (opts: { only: string[]; json?: boolean }, command: Command) => {
+      const { runLive, discoverTasks } = await import("../discover/command.js");
+      await runLive(command, opts.json === true, (ctx) => discoverTasks(ctx, opts.only));
+    });
+}
