@@ -2,7 +2,8 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ACCESS_KEY_ID, ec2Check, labRoutes, SECRET_ACCESS_KEY } from "../aws/ec2-replay.js";
+import { ec2Check, labRoutes, SECRET_ACCESS_KEY } from "../aws/ec2-replay.js";
+import { awsEnv } from "./aws-env.js";
 import { cliJson, runCli } from "../helpers/cli.js";
 import { dropTestSchemas, ENGINES } from "../helpers/engines.js";
 import { type ReplayServer, startReplayServer } from "../helpers/replay-server.js";
@@ -169,21 +170,6 @@ describe("cmdb ingest ec2 against replayed EC2 answers", () => {
     }
   });
 });
-
-export function awsEnv(endpoint: string): NodeJS.ProcessEnv {
-  return {
-    AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
-    AWS_SESSION_TOKEN: undefined,
-    AWS_PROFILE: undefined,
-    AWS_REGION: "us-east-1",
-    AWS_ENDPOINT_URL: undefined,
-    AWS_ENDPOINT_URL_EC2: endpoint,
-    AWS_CONFIG_FILE: "/nonexistent/aws-config",
-    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
-    AWS_EC2_METADATA_DISABLED: "true",
-  };
-}
 
 describe.runIf(sshdOk.ok)("cmdb ingest ssh against a real sshd on loopback", () => {
   let sshd: Sshd;
