@@ -101,7 +101,8 @@ describe.skipIf(!ansible.ok)("the callback plugin under ansible-playbook", () =>
     const second = await run("ansible-playbook", ["-i", "hosts", "site.yml"], callbackEnv(db, spool), dir);
     expect(second.code).toBe(0);
     console.log(`playbook wall time: ${without.ms} ms without the callback, ${second.ms} ms with it (first run creating the store: ${first.ms} ms)`);
-    expect(second.ms).toBeLessThan(without.ms + 8000);
+    // One cmdb process (node + PGlite) per run: seconds at most, even on a loaded 2-core machine.
+    expect(second.ms).toBeLessThan(without.ms + Math.max(8000, without.ms));
 
     const runs = await cliJson<RunEntry[]>(["--db", db, "runs", "--json"]);
     expect(runs.map((r) => [r.source, r.scope, r.outcome])).toEqual([
