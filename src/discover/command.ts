@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { globals } from "../cli/context.js";
-import { withStore } from "../cli/store-context.js";
 import { DEFAULT_CONFIG_FILE, loadConfig } from "../config/load.js";
+import { reconcileSettings } from "../config/schema.js";
 import type { ConfigFile } from "../config/schema.js";
 import { type Ec2Entry, entries, type ProxmoxEntry } from "../config/sources.js";
 import { ec2Task } from "../ingest/ec2.js";
@@ -9,7 +9,8 @@ import { proxmoxTask } from "../ingest/proxmox.js";
 import { type SshOverrides, sshConfigFor, sshTask } from "../ingest/ssh.js";
 import { SecretResolver } from "../secrets/index.js";
 import { proxmoxConfigSchema } from "../sources/proxmox/schema.js";
-import type { Store } from "../store/store.js";
+import { isServerUrl, openEngine, resolveDbLocation } from "../store/engine.js";
+import { Store } from "../store/store.js";
 import { UsageError } from "../util/errors.js";
 import { createProgress } from "./progress.js";
 import { runDiscovery } from "./run.js";
@@ -17,7 +18,8 @@ import { renderSummary } from "./summary.js";
 import type { LiveSourceName, LiveTask } from "./task.js";
 
 interface BuildContext {
-  store: Store;
+  /** The store, opening; only what needs it (hosts from the CMDB) waits for it. */
+  store: () => Promise<Store>;
   config: ConfigFile;
   /** The configuration file, to name in errors; `found` false when there is none. */
   configPath: string;
@@ -31,15 +33,42 @@ interface BuildContext {
  * JSON) on stdout with every secret scrubbed, and sets exit code 1 when something failed.
  */
 export async function runLive(command: Command, json: boolean, build: (ctx: BuildContext) => Promise<LiveTask[]>): Promise<void> {
-  const { path } = loadConfig(globals(command).config);
-  await withStore(command, async ({ store, config, settings }) => {
-    const resolver = new SecretResolver();
-    const tasks = await build({ store, config, configPath: path ?? DEFAULT_CONFIG_FILE, configFound: path !== undefined, resolver, env: process.env });
+  const g = globals(command);
+  const { config, path } = loadConfig(g.config);
+  // The store opens only once the command line and configuration proved right. A server store
+  // opens while the sources are read; PGlite runs on this thread, and its initdb would stall the
+  // collection's event loop, so it opens first (measured: overlapping made the benchmark slower).
+  const location = resolveDbLocation(g.db ?? config.database);
+  let opening: Promise<Store> | undefined;
+  const openStore = (): Promise<Store> => {
+    opening ??= openEngine(location).then((engine) => Store.open(engine));
+    return opening;
+  };
+  const resolver = new SecretResolver();
+  const context: BuildContext = {
+    store: openStore,
+    config,
+    configPath: path ?? DEFAULT_CONFIG_FILE,
+    configFound: path !== undefined,
+    resolver,
+    env: process.env,
+  };
+  const abort = new AbortController();
+  try {
+    const tasks = await build(context);
+    const store = openStore();
+    store.catch(() => undefined);
+    if (!isServerUrl(location)) await store;
     const progress = createProgress(tasks.map((t) => t.label));
-    const report = await runDiscovery(tasks, { store, settings, progress, scrub: (text) => resolver.scrub(text) });
+    const report = await runDiscovery(tasks, { store, settings: reconcileSettings(config), progress, scrub: (text) => resolver.scrub(text), signal: abort.signal });
     process.stdout.write(resolver.scrub(json ? `${JSON.stringify(report, null, 2)}\n` : renderSummary(report)));
     if (!report.ok) process.exitCode = report.exitCode;
-  });
+  } catch (error) {
+    abort.abort(error);
+    throw error;
+  } finally {
+    await opening?.then((store) => store.close()).catch(() => undefined);
+  }
 }
 
 /** `cmdb discover`: every source the configuration names. */

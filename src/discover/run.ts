@@ -40,7 +40,9 @@ export interface DiscoveryReport {
   sources: SourceReport[];
 }
 
-export interface DiscoveryOptions extends IngestContext {
+export interface DiscoveryOptions extends Omit<IngestContext, "store"> {
+  /** A promise lets the store open (and migrate) while the sources are being collected. */
+  store: IngestContext["store"] | Promise<IngestContext["store"]>;
   progress: Progress;
   /** Removes secrets from every text that leaves: progress, errors, the failed runs' records. */
   scrub: (text: string) => string;
@@ -69,6 +71,13 @@ export async function runDiscovery(tasks: LiveTask[], options: DiscoveryOptions)
     promise.catch(() => undefined);
     return { task, promise, begun };
   });
+  let context: IngestContext;
+  try {
+    context = { ...options, store: await options.store };
+  } catch (error) {
+    progress.close();
+    throw error;
+  }
   const ordered = [...collections].sort((a, b) => INGEST_ORDER.indexOf(a.task.source) - INGEST_ORDER.indexOf(b.task.source));
   const reports = new Map<LiveTask, SourceReport>();
   for (const { task, promise, begun } of ordered) {
@@ -101,7 +110,7 @@ export async function runDiscovery(tasks: LiveTask[], options: DiscoveryOptions)
       report.errors.push(...collected.errors.map(clean));
       report.warnings.push(...(collected.warnings ?? []).map(clean));
       progress.update(task.label, `ingesting ${collected.batches.length} scope(s)`);
-      const ingested = await task.ingest(collected, options);
+      const ingested = await task.ingest(collected, context);
       report.errors.push(...ingested.errors.map(clean));
       for (const r of ingested.results) {
         report.runs.push({ scope: r.scope, runId: r.runId, outcome: r.outcome, seen: r.counts.seen, new: r.counts.new, changed: r.counts.changed, gone: r.counts.gone });
@@ -117,11 +126,11 @@ export async function runDiscovery(tasks: LiveTask[], options: DiscoveryOptions)
     }
     if (report.errors.length > 0) {
       report.ok = false;
-      report.failedScopes = await task.failedScopes(collected, options);
+      report.failedScopes = await task.failedScopes(collected, context);
       const summary = new Error(report.errors.slice(0, 3).map((e) => `${e.where}: ${e.message}`).join("; "));
       for (const scope of report.failedScopes) {
         const runId = newRunId(startedAt);
-        await recordFailure(options.store, task.source, scope, runId, startedAt, summary);
+        await recordFailure(context.store, task.source, scope, runId, startedAt, summary);
         report.runs.push({ scope, runId, outcome: "failed", seen: 0, new: 0, changed: 0, gone: 0 });
       }
     }

@@ -68,12 +68,12 @@ export interface SshOverrides {
  * The collection's configuration: the config file's `ssh` section under the command line's
  * options, hosts from both plus the CMDB's when asked. A host named twice is logged in to once.
  */
-export async function sshConfigFor(store: Store, section: SshSection | undefined, overrides: SshOverrides, where: string): Promise<{ config: SshConfig & { hosts: SshHost[] }; warnings: Problem[] }> {
+export async function sshConfigFor(store: () => Promise<Store>, section: SshSection | undefined, overrides: SshOverrides, where: string): Promise<{ config: SshConfig & { hosts: SshHost[] }; warnings: Problem[] }> {
   const warnings: Problem[] = [];
   const hosts: SshHost[] = [...(overrides.hosts ?? []), ...(overrides.hosts?.length ? [] : (section?.hosts ?? []))];
   const fromCmdb = overrides.fromCmdb ?? section?.fromCmdb;
   if (fromCmdb !== undefined) {
-    const found = await hostsFromCmdb(store, fromCmdb === true ? "" : fromCmdb, overrides.fromCmdb !== undefined ? "--from-cmdb" : `${where}.fromCmdb`);
+    const found = await hostsFromCmdb(await store(), fromCmdb === true ? "" : fromCmdb, overrides.fromCmdb !== undefined ? "--from-cmdb" : `${where}.fromCmdb`);
     hosts.push(...found.hosts);
     warnings.push(...found.warnings);
   }
