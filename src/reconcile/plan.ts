@@ -106,14 +106,19 @@ export function planBatch(batch: ObservationBatch, slice: Slice, ctx: PlanContex
     }
     if (prior && !replacedIdentity(prior.strongKeys, strongKeys)) return prior.ciId;
 
-    const weakKeys = keys.filter((k) => !strongKeys.includes(k));
+    const weakKeys = keys.filter((k) => !strongKeys.includes(k) && !LOOKUP_ONLY.has(schemeOf(k)));
     const votes = new Set<string>();
     for (const key of weakKeys) {
       const owners = [...(keyOwners.get(key) ?? [])].filter((id) => {
         const ci = cis.get(id) ?? newCis.get(id);
         if (!ci || ci.status === "retired" || !typesCompatible(ci.type, obs.type)) return false;
-        // A source tells its own things apart: weak keys only join CIs across sources.
-        if ((ciObservations.get(id) ?? []).some((o) => o.source === batch.source)) return false;
+        const own = (ciObservations.get(id) ?? []).filter((o) => o.source === batch.source && o.status === "present");
+        // A scope tells its own things apart: two refs of one scope are two things.
+        if (own.some((o) => o.scope === batch.scope)) return false;
+        // The same source in another scope (a second inventory naming the host) joins only
+        // where it agrees with what that source already said: prod web1 at 10.0.0.1 and
+        // staging web1 at 10.1.0.1 stay two CIs.
+        if (own.some((o) => weakContradiction(o.keys, o.strongKeys, weakKeys))) return false;
         return !contradicts(id, strongKeys);
       });
       if (owners.length === 1) votes.add(owners[0]!);
@@ -342,6 +347,31 @@ function fieldsOf(obs: Observation): CiFields {
     }
   }
   return fields;
+}
+
+/**
+ * Keys to find a CI by, never to identify one: a Terraform address is unique only within its
+ * workspace, and `null_resource.bootstrap` in two workspaces are two things.
+ */
+const LOOKUP_ONLY: ReadonlySet<string> = new Set(["terraform"]);
+
+const schemeOf = (key: string) => key.slice(0, key.indexOf(":"));
+
+/** Some weak scheme both sides carry with no value in common. */
+function weakContradiction(theirKeys: string[], theirStrong: string[], ours: string[]): boolean {
+  const theirs = new Map<string, Set<string>>();
+  for (const key of theirKeys) {
+    if (theirStrong.includes(key) || LOOKUP_ONLY.has(schemeOf(key))) continue;
+    const scheme = schemeOf(key);
+    theirs.set(scheme, (theirs.get(scheme) ?? new Set()).add(key));
+  }
+  const mine = new Map<string, string[]>();
+  for (const key of ours) mine.set(schemeOf(key), [...(mine.get(schemeOf(key)) ?? []), key]);
+  for (const [scheme, values] of mine) {
+    const other = theirs.get(scheme);
+    if (other && !values.some((v) => other.has(v))) return true;
+  }
+  return false;
 }
 
 /** A strong key of the same scheme with another value: the thing was replaced (a new instance id). */

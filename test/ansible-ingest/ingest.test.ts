@@ -144,6 +144,8 @@ describe.each(ENGINES)("ansible ingest on $name", (engine) => {
       "SELECT scope, status, ci_id FROM observation WHERE ref = 'shared1' ORDER BY scope",
     );
     expect(observations.map((o) => `${o.scope} ${o.status}`)).toEqual(["ansible:a.ini gone", "ansible:b.ini present"]);
+    // Both inventories name the same machine: one CI, observed by both.
+    expect(observations[0]!.ci_id).toBe(observations[1]!.ci_id);
     const inB = (await findCis(store.engine, observations[1]!.ci_id))[0]!;
     expect(inB.status).toBe("active");
     const onlyA = await findCis(store.engine, "hostname:only-a");

@@ -191,6 +191,23 @@ describe.each(ENGINES)("reconcile on $name", (engine) => {
     expect(cis.filter((c) => c.sources.includes("terraform")).map((c) => c.keys.find((k) => k.startsWith("aws.")))).toEqual(["aws.instance:i-4"]);
   });
 
+  it("two inventories naming the same host give one CI; two namesakes that disagree stay apart", async () => {
+    const host = (name: string, ip: string): Observation => ({ ref: name, type: "server", name, keys: [weak("hostname", name), weak("ip", ip)], attributes: {} });
+    await ingestBatch(store, batch("ansible", "ansible:site.yml", [host("web1", "10.0.0.1")]), { settings, now: at(0) });
+    await ingestBatch(store, batch("ansible", "ansible:monitoring.yml", [host("web1", "10.0.0.1")]), { settings, now: at(1) });
+    expect(await listCis(store.engine)).toHaveLength(1);
+    await ingestBatch(store, batch("ansible", "ansible:staging.yml", [host("web1", "10.1.0.1")]), { settings, now: at(2) });
+    expect(await listCis(store.engine)).toHaveLength(2);
+  });
+
+  it("the same Terraform address in two workspaces is two CIs", async () => {
+    const bootstrap = (scope: string) =>
+      batch("terraform", scope, [{ ref: "null_resource.bootstrap", type: "generic", name: "bootstrap", keys: [weak("terraform", "null_resource.bootstrap")], attributes: {} }]);
+    await ingestBatch(store, bootstrap("l1/prod"), { settings, now: at(0) });
+    await ingestBatch(store, bootstrap("l2/staging"), { settings, now: at(1) });
+    expect(await listCis(store.engine)).toHaveLength(2);
+  });
+
   it("finds CIs by key and walks dependencies and impact", async () => {
     const b = batch("terraform", "l/default", [
       { ref: "vpc", type: "vpc", name: "vpc", keys: [strong("aws.vpc", "vpc-1")], attributes: {} },
