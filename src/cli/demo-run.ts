@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { ingestAnsibleFacts, ingestAnsibleInventory } from "../ingest/ansible.js";
 import { ingestTerraform } from "../ingest/terraform.js";
 import { listCis, stats, walk } from "../store/queries.js";
 import { CmdbError } from "../util/errors.js";
@@ -33,10 +34,22 @@ export async function runDemo(command: Command, flag: string | undefined): Promi
         out(summarizeIngest(r));
       }
     }
+    // The package root, so that scopes read `ansible:examples/ansible/…` wherever the demo runs from.
+    const root = dirname(dir);
+    const ansibleDir = join(dir, "ansible");
+    if (existsSync(ansibleDir)) {
+      out(summarizeIngest(await ingestAnsibleInventory(store, [join(ansibleDir, "inventory.yml")], { settings, cwd: root })));
+      out(summarizeIngest(await ingestAnsibleFacts(store, join(ansibleDir, "facts"), { settings, cwd: root })));
+    }
     const cis = await listCis(store.engine);
     out(`\nWhat the CMDB knows (${cis.length} CIs):\n`);
     out(table(["ID", "TYPE", "NAME", "STATUS", "PROVIDER", "ENV", "SOURCES"], cis.map((c) => [c.id, c.type, c.name, c.status, c.provider, c.environment, c.sources.join(",")])));
-    const vm = cis.find((c) => c.type === "virtual_machine" && c.status === "active");
+    const machines = cis.filter((c) => c.sources.length > 1);
+    if (machines.length > 0) {
+      out(`\n${machines.length} machines are described by several sources and joined into one CI each (strong keys: MAC, SMBIOS UUID, machine-id):\n`);
+      out(table(["ID", "NAME", "SOURCES"], machines.map((c) => [c.id, c.name, c.sources.join(", ")])));
+    }
+    const vm = cis.find((c) => c.type === "virtual_machine" && c.provider === "aws" && c.status === "active") ?? cis.find((c) => c.type === "virtual_machine");
     if (vm) {
       out(`\nWhat ${vm.name} depends on (cmdb deps ${vm.id}):\n`);
       out(renderTree(await walk(store.engine, vm.id, "deps", 3)));
