@@ -2,7 +2,7 @@ import { z } from "zod";
 import { configSchema } from "./schema.js";
 
 export const JSON_SCHEMA_FILE = "cmdb.config.schema.json";
-export const JSON_SCHEMA_ID = "https://unpkg.com/gitops-cmdb/src/config/cmdb.config.schema.json";
+export const JSON_SCHEMA_ID = "urn:gitops-cmdb:cmdb.config.schema.json";
 
 /**
  * The JSON Schema of cmdb.config.yaml, generated from the zod schema so the two cannot drift; the
