@@ -6,7 +6,7 @@ import { canonicalJson } from "../util/canonical.js";
 import { CmdbError } from "../util/errors.js";
 import { redactByName } from "../util/redact.js";
 import type { Sql } from "./engine.js";
-import { type CiRow, type ObservationRow, type RelationshipRow } from "./rows.js";
+import type { CiRow, ObservationRow, RelationshipRow } from "./rows.js";
 import type { Store } from "./store.js";
 
 export const SNAPSHOT_FORMAT = "gitops-cmdb-snapshot";
