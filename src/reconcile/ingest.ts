@@ -62,7 +62,8 @@ export async function ingestBatch(store: Store, batch: ObservationBatch, options
         for (const id of clash) reserved.add(id);
         plan = planBatch(batch, slice, { runId, now, settings: options.settings, reservedIds: reserved });
       }
-      await store.applyPlan(tx, plan);
+      await store.applyPlan(tx, plan, { source: batch.source, scope: batch.scope, complete: batch.complete, runId });
+      plan.counts.relationshipsAdded += await store.resolvePending(tx, observedKeys(batch), runId, now);
       const retired = await store.retireExpired(tx, now, options.settings.gracePeriod, options.settings.protectTags, runId);
       plan.counts.retired = retired.length;
       const outcome: RunRecord["outcome"] = batch.complete ? "success" : "partial";
@@ -128,9 +129,14 @@ export async function recordFailure(
   }
 }
 
-function batchKeys(batch: ObservationBatch): string[] {
+function observedKeys(batch: ObservationBatch): string[] {
   const keys = new Set<string>();
   for (const o of batch.observations) for (const k of o.keys) keys.add(`${k.scheme}:${k.value}`);
+  return [...keys];
+}
+
+function batchKeys(batch: ObservationBatch): string[] {
+  const keys = new Set(observedKeys(batch));
   for (const r of batch.relationships) if ("key" in r.to) keys.add(r.to.key);
   return [...keys];
 }

@@ -7,7 +7,7 @@ import { sameValue } from "../util/canonical.js";
 import { CmdbError } from "../util/errors.js";
 import { redactByName } from "../util/redact.js";
 import { effectiveValues } from "./precedence.js";
-import type { ChangeRow, Plan, RunCounts, Slice, StoredCi, StoredObservation, StoredRelationship } from "./types.js";
+import type { ChangeRow, PendingRelationship, Plan, RunCounts, Slice, StoredCi, StoredObservation, StoredRelationship } from "./types.js";
 
 export interface PlanContext {
   runId: string;
@@ -214,7 +214,7 @@ export function planBatch(batch: ObservationBatch, slice: Slice, ctx: PlanContex
     }
   }
 
-  const relationships = planRelationships(batch, slice, assigned, keyOwners, ctx, counts, warnings, change);
+  const { relationships, pending } = planRelationships(batch, slice, assigned, keyOwners, ctx, counts, warnings, change);
 
   const updatedCis: StoredCi[] = [];
   for (const id of [...touched].sort()) {
@@ -250,6 +250,7 @@ export function planBatch(batch: ObservationBatch, slice: Slice, ctx: PlanContex
     updatedCis,
     observations: [...written, ...goneObservations],
     relationships,
+    pending,
     changes,
     counts,
     warnings,
@@ -265,11 +266,12 @@ function planRelationships(
   counts: RunCounts,
   warnings: string[],
   change: (ciId: string, source: string | null, field: string, oldValue: unknown, newValue: unknown) => void,
-): StoredRelationship[] {
+): { relationships: StoredRelationship[]; pending: PendingRelationship[] } {
   const { now, runId } = ctx;
   const prior = new Map(slice.scopeRelationships.map((r) => [`${r.type}\u0000${r.fromCi}\u0000${r.toCi}`, r]));
   const out = new Map<string, StoredRelationship>();
   const unresolved = new Map<string, number>();
+  const pending = new Map<string, PendingRelationship>();
   for (const draft of batch.relationships) {
     const fromCi = assigned.get(draft.from);
     let toCi: string | undefined;
@@ -282,6 +284,7 @@ function planRelationships(
     if (!fromCi || !toCi) {
       const target = "ref" in draft.to ? draft.to.ref : draft.to.key;
       unresolved.set(target, (unresolved.get(target) ?? 0) + 1);
+      if (fromCi && "key" in draft.to) pending.set(`${draft.type}\u0000${fromCi}\u0000${draft.to.key}`, { type: draft.type, fromCi, toKey: draft.to.key });
       continue;
     }
     if (fromCi === toCi) continue;
@@ -316,9 +319,11 @@ function planRelationships(
   counts.relationshipsUnresolved = [...unresolved.values()].reduce((a, b) => a + b, 0);
   if (unresolved.size > 0) {
     const sample = [...unresolved.keys()].slice(0, 5).join(", ");
-    warnings.push(`${counts.relationshipsUnresolved} relationship(s) point at things no source has reported yet (${sample}${unresolved.size > 5 ? ", …" : ""})`);
+    warnings.push(
+      `${counts.relationshipsUnresolved} relationship(s) point at things no source has reported yet (${sample}${unresolved.size > 5 ? ", …" : ""}); they are kept and drawn when one does`,
+    );
   }
-  return [...out.values()];
+  return { relationships: [...out.values()], pending: [...pending.values()] };
 }
 
 function validateBatch(batch: ObservationBatch): void {

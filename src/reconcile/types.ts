@@ -90,11 +90,19 @@ export interface RunCounts {
   relationshipsUnresolved: number;
 }
 
+/** An edge whose target no source has reported yet: kept, and drawn when a CI with that key appears. */
+export interface PendingRelationship {
+  type: RelationshipType;
+  fromCi: string;
+  toKey: string;
+}
+
 export interface Plan {
   newCis: StoredCi[];
   updatedCis: StoredCi[];
   observations: StoredObservation[];
   relationships: StoredRelationship[];
+  pending: PendingRelationship[];
   changes: ChangeRow[];
   counts: RunCounts;
   warnings: string[];

@@ -104,6 +104,22 @@ CREATE INDEX change_at_idx ON change (at);
 CREATE INDEX change_run_idx ON change (run_id);
 `,
   },
+  {
+    id: 2,
+    name: "pending relationships",
+    sql: `
+CREATE TABLE pending_relationship (
+  source text NOT NULL,
+  scope text NOT NULL,
+  type text NOT NULL,
+  from_ci text NOT NULL REFERENCES ci (id),
+  to_key text NOT NULL,
+  run_id text NOT NULL,
+  PRIMARY KEY (source, scope, type, from_ci, to_key)
+);
+CREATE INDEX pending_relationship_key_idx ON pending_relationship (to_key);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.id;

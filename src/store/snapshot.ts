@@ -20,6 +20,9 @@ export async function exportSnapshot(sql: Sql): Promise<string> {
   const cis = await sql.query<CiRow>("SELECT * FROM ci ORDER BY id");
   const observations = await sql.query<ObservationRow>("SELECT * FROM observation ORDER BY ci_id, source, scope, ref");
   const relationships = await sql.query<RelationshipRow>("SELECT * FROM relationship ORDER BY from_ci, type, to_ci, source, scope");
+  const pending = await sql.query<{ source: string; scope: string; type: string; from_ci: string; to_key: string }>(
+    "SELECT * FROM pending_relationship ORDER BY from_ci, type, to_key, source, scope",
+  );
   const byCi = new Map<string, ObservationRow[]>();
   for (const o of observations) {
     const list = byCi.get(o.ci_id) ?? [];
@@ -54,6 +57,7 @@ export async function exportSnapshot(sql: Sql): Promise<string> {
       })),
     })),
     relationships: relationships.map((r) => ({ type: r.type, from: r.from_ci, to: r.to_ci, source: r.source, scope: r.scope, status: r.status })),
+    pending: pending.map((p) => ({ type: p.type, from: p.from_ci, toKey: p.to_key, source: p.source, scope: p.scope })),
   };
   return `${canonicalJson(doc, 2)}\n`;
 }
@@ -99,6 +103,17 @@ const snapshotSchema = z.object({
       status: z.enum(["present", "gone"]),
     }),
   ),
+  pending: z
+    .array(
+      z.object({
+        type: z.string().refine(isRelationshipType, "not a relationship type"),
+        from: z.string(),
+        toKey: z.string().min(1),
+        source: z.string(),
+        scope: z.string(),
+      }),
+    )
+    .default([]),
 });
 
 /** Loads a snapshot into an empty store (or, with `replace`, into one it first empties), as one transaction. */
@@ -116,6 +131,9 @@ export async function importSnapshot(store: Store, text: string, origin: string,
   }
   const snap = parsed.data;
   const ids = new Set(snap.cis.map((c) => c.id));
+  for (const p of snap.pending) {
+    if (!ids.has(p.from)) throw new CmdbError(`a pending ${p.type} relationship names a CI the snapshot does not hold (${p.from})`, { where: origin });
+  }
   for (const r of snap.relationships) {
     if (!ids.has(r.from) || !ids.has(r.to)) throw new CmdbError(`a ${r.type} relationship names a CI the snapshot does not hold (${ids.has(r.from) ? r.to : r.from})`, { where: origin });
   }
@@ -127,7 +145,7 @@ export async function importSnapshot(store: Store, text: string, origin: string,
     const [count] = await tx.query<{ n: string | number }>("SELECT count(*) AS n FROM ci");
     if (Number(count?.n ?? 0) > 0) {
       if (!options.replace) throw new CmdbError("the store is not empty", { where: origin, hint: "import into a new store, or pass --replace to empty this one first" });
-      for (const table of ["change", "relationship", "observation", "ci", "scope_state", "run"]) await tx.query(`DELETE FROM ${table}`);
+      for (const table of ["change", "pending_relationship", "relationship", "observation", "ci", "scope_state", "run"]) await tx.query(`DELETE FROM ${table}`);
     }
     const rows = (list: unknown[]) => JSON.stringify(list);
     await tx.query(
@@ -159,6 +177,11 @@ export async function importSnapshot(store: Store, text: string, origin: string,
        SELECT source, scope, type, from_ci, to_ci, status, $2, $2, CASE WHEN status = 'gone' THEN $2::timestamptz END, $3
          FROM jsonb_to_recordset($1::jsonb) AS x(source text, scope text, type text, from_ci text, to_ci text, status text)`,
       [rows(snap.relationships.map((r) => ({ ...r, from_ci: r.from, to_ci: r.to }))), iso, runId],
+    );
+    await tx.query(
+      `INSERT INTO pending_relationship (source, scope, type, from_ci, to_key, run_id)
+       SELECT source, scope, type, from_ci, to_key, $2 FROM jsonb_to_recordset($1::jsonb) AS x(source text, scope text, type text, from_ci text, to_key text)`,
+      [rows(snap.pending.map((p) => ({ source: p.source, scope: p.scope, type: p.type, from_ci: p.from, to_key: p.toKey }))), runId],
     );
     await store.recordRun(tx, {
       id: runId,

@@ -134,11 +134,18 @@ export class Store {
     return found;
   }
 
-  async applyPlan(tx: Sql, plan: Plan): Promise<void> {
+  async applyPlan(tx: Sql, plan: Plan, batch: { source: string; scope: string; complete: boolean; runId: string }): Promise<void> {
     await bulk(tx, plan.newCis.map(ciToRow), INSERT_CI);
     await bulk(tx, plan.updatedCis.map(ciToRow), UPDATE_CI);
     await bulk(tx, plan.observations.map(observationToRow), UPSERT_OBSERVATION);
     await bulk(tx, plan.relationships.map(relationshipToRow), UPSERT_RELATIONSHIP);
+    // A complete batch states all its edges: what it no longer points at is no longer pending.
+    if (batch.complete) await tx.query("DELETE FROM pending_relationship WHERE source = $1 AND scope = $2", [batch.source, batch.scope]);
+    await bulk(
+      tx,
+      plan.pending.map((p) => ({ source: batch.source, scope: batch.scope, type: p.type, from_ci: p.fromCi, to_key: p.toKey, run_id: batch.runId })),
+      UPSERT_PENDING,
+    );
     await bulk(
       tx,
       plan.changes.map((c) => ({
@@ -152,6 +159,46 @@ export class Store {
       })),
       INSERT_CHANGE,
     );
+  }
+
+  /**
+   * Draws the pending edges whose target key now belongs to exactly one CI: the VM Terraform said
+   * runs on `proxmox.node:lab/pve1` gets its edge when Proxmox discovery reports that node, without
+   * waiting for the next Terraform ingest. Only keys this run brought are looked at. Returns how
+   * many edges were drawn.
+   */
+  async resolvePending(tx: Sql, keys: string[], runId: string, now: Date): Promise<number> {
+    let drawn = 0;
+    for (let i = 0; i < keys.length; i += CHUNK) {
+      const rows = await tx.query<{ source: string; scope: string; type: string; from_ci: string; to_key: string; to_ci: string }>(
+        `SELECT p.source, p.scope, p.type, p.from_ci, p.to_key, min(o.ci_id) AS to_ci
+           FROM pending_relationship p JOIN observation o ON o.keys @> ARRAY[p.to_key]
+          WHERE p.to_key = ANY($1::text[])
+          GROUP BY p.source, p.scope, p.type, p.from_ci, p.to_key
+         HAVING count(DISTINCT o.ci_id) = 1`,
+        [keys.slice(i, i + CHUNK)],
+      );
+      const edges = rows.filter((r) => r.to_ci !== r.from_ci);
+      if (rows.length === 0) continue;
+      const iso = now.toISOString();
+      await bulk(
+        tx,
+        edges.map((r) => ({ source: r.source, scope: r.scope, type: r.type, from_ci: r.from_ci, to_ci: r.to_ci, status: "present", first_seen: iso, last_seen: iso, gone_at: null, run_id: runId })),
+        UPSERT_RELATIONSHIP,
+      );
+      await bulk(
+        tx,
+        edges.map((r) => ({ ci_id: r.from_ci, source: r.source, field: "relationship", old_value: null, new_value: { type: r.type, to: r.to_ci }, run_id: runId, at: iso })),
+        INSERT_CHANGE,
+      );
+      await tx.query(
+        `DELETE FROM pending_relationship p USING jsonb_to_recordset($1::jsonb) AS x(source text, scope text, type text, from_ci text, to_key text)
+          WHERE p.source = x.source AND p.scope = x.scope AND p.type = x.type AND p.from_ci = x.from_ci AND p.to_key = x.to_key`,
+        [JSON.stringify(rows.map((r) => ({ source: r.source, scope: r.scope, type: r.type, from_ci: r.from_ci, to_key: r.to_key })))],
+      );
+      drawn += edges.length;
+    }
+    return drawn;
   }
 
   /**
@@ -247,6 +294,11 @@ const UPSERT_RELATIONSHIP = `INSERT INTO relationship (source, scope, type, from
          first_seen timestamptz, last_seen timestamptz, gone_at timestamptz, run_id text)
   ON CONFLICT (source, scope, type, from_ci, to_ci) DO UPDATE SET status = EXCLUDED.status, first_seen = EXCLUDED.first_seen,
     last_seen = EXCLUDED.last_seen, gone_at = EXCLUDED.gone_at, run_id = EXCLUDED.run_id`;
+
+const UPSERT_PENDING = `INSERT INTO pending_relationship (source, scope, type, from_ci, to_key, run_id)
+  SELECT source, scope, type, from_ci, to_key, run_id
+    FROM jsonb_to_recordset($1::jsonb) AS x(source text, scope text, type text, from_ci text, to_key text, run_id text)
+  ON CONFLICT (source, scope, type, from_ci, to_key) DO UPDATE SET run_id = EXCLUDED.run_id`;
 
 const INSERT_CHANGE = `INSERT INTO change (ci_id, source, field, old_value, new_value, run_id, at)
   SELECT ci_id, source, field, old_value, new_value, run_id, at

@@ -38,8 +38,8 @@ function managedAddresses(file: string): string[] {
       }
     }
   } else if (doc.values) {
-    const walkModule = (m: { resources?: { mode: string; address: string }[]; child_modules?: unknown[] }) => {
-      for (const r of m.resources ?? []) if (r.mode === "managed") out.push(r.address);
+    const walkModule = (m: { resources?: { mode: string; address: string; deposed_key?: string }[]; child_modules?: unknown[] }) => {
+      for (const r of m.resources ?? []) if (r.mode === "managed" && !r.deposed_key) out.push(r.address);
       for (const c of m.child_modules ?? []) walkModule(c as typeof m);
     };
     walkModule(doc.values.root_module ?? {});

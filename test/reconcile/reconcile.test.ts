@@ -208,6 +208,41 @@ describe.each(ENGINES)("reconcile on $name", (engine) => {
     expect(await listCis(store.engine)).toHaveLength(2);
   });
 
+  it("an edge to something not reported yet is drawn when a source reports it, and dropped when no longer declared", async () => {
+    const tf = (withEdge: boolean) => {
+      const b = batch("terraform", "l/default", [{ ref: "proxmox_vm_qemu.web", type: "virtual_machine", name: "web", keys: [strong("mac", "bc:24:11:00:00:09")], attributes: {} }]);
+      if (withEdge) b.relationships = [{ type: "RUNS_ON", from: "proxmox_vm_qemu.web", to: { key: "proxmox.node:lab/pve1" } }];
+      return b;
+    };
+    const first = await ingestBatch(store, tf(true), { settings, now: at(0) });
+    expect(first.counts.relationshipsUnresolved).toBe(1);
+    const node = batch("proxmox", "proxmox:lab", [{ ref: "node/pve1", type: "hypervisor_node", name: "pve1", keys: [strong("proxmox.node", "lab/pve1")], attributes: {} }]);
+    const live = await ingestBatch(store, node, { settings, now: at(1) });
+    expect(live.counts.relationshipsAdded).toBe(1);
+    const [vm] = await findCis(store.engine, "mac:bc:24:11:00:00:09");
+    expect((await walk(store.engine, vm!.id, "deps", 1)).map((n) => n.name)).toEqual(["web", "pve1"]);
+    // The next Terraform ingest resolves the edge itself and keeps it; one that no longer declares it removes it.
+    await ingestBatch(store, tf(true), { settings, now: at(2) });
+    expect((await walk(store.engine, vm!.id, "deps", 1)).map((n) => n.name)).toEqual(["web", "pve1"]);
+    await ingestBatch(store, tf(false), { settings, now: at(3) });
+    expect((await walk(store.engine, vm!.id, "deps", 1)).map((n) => n.name)).toEqual(["web"]);
+    const [pending] = await store.engine.query<{ n: string }>("SELECT count(*) AS n FROM pending_relationship");
+    expect(Number(pending!.n)).toBe(0);
+  });
+
+  it("an edge still pending when its source drops it is never drawn", async () => {
+    const tf = (withEdge: boolean) => {
+      const b = batch("terraform", "l/default", [{ ref: "vm", type: "virtual_machine", name: "vm", keys: [strong("mac", "bc:24:11:00:00:0a")], attributes: {} }]);
+      if (withEdge) b.relationships = [{ type: "RUNS_ON", from: "vm", to: { key: "proxmox.node:lab/pve9" } }];
+      return b;
+    };
+    await ingestBatch(store, tf(true), { settings, now: at(0) });
+    await ingestBatch(store, tf(false), { settings, now: at(1) });
+    const node = batch("proxmox", "proxmox:lab", [{ ref: "node/pve9", type: "hypervisor_node", name: "pve9", keys: [strong("proxmox.node", "lab/pve9")], attributes: {} }]);
+    const live = await ingestBatch(store, node, { settings, now: at(2) });
+    expect(live.counts.relationshipsAdded).toBe(0);
+  });
+
   it("finds CIs by key and walks dependencies and impact", async () => {
     const b = batch("terraform", "l/default", [
       { ref: "vpc", type: "vpc", name: "vpc", keys: [strong("aws.vpc", "vpc-1")], attributes: {} },
