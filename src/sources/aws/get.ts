@@ -1,3 +1,4 @@
+import type { CollectError, CollectOptions } from "../collect.js";
 import {
   DescribeRegionsCommand,
   EC2Client,
@@ -24,15 +25,7 @@ import {
 } from "./schema.js";
 import type { RegionSnapshot } from "./transform.js";
 
-export interface CollectOptions {
-  signal?: AbortSignal;
-  onProgress?: (message: string) => void;
-}
-
-export interface CollectError {
-  where: string;
-  message: string;
-}
+export type { CollectError, CollectOptions };
 
 const DEFAULT_CONCURRENCY = 8;
 /** The SDK's standard retry mode backs off exponentially with jitter on throttling (RequestLimitExceeded, 429) and 5xx. */

@@ -1,3 +1,4 @@
+import type { CollectError, CollectOptions } from "../collect.js";
 import { readFileSync } from "node:fs";
 import proxmoxApi, { type Proxmox } from "proxmox-api";
 import { Agent, type RequestInit, Response, fetch as undiciFetch } from "undici";
@@ -18,15 +19,7 @@ import {
 } from "./schema.js";
 import { agentEnabled, clusterName, type GuestSnapshot, type NodeSnapshot, nodeOnline, type ProxmoxSnapshot } from "./transform.js";
 
-export interface CollectOptions {
-  signal?: AbortSignal;
-  onProgress?: (message: string) => void;
-}
-
-export interface CollectError {
-  where: string;
-  message: string;
-}
+export type { CollectError, CollectOptions };
 
 const DEFAULT_CONCURRENCY = 8;
 /** 429 and 503 are the API's (and its reverse proxies') way of saying "later". */

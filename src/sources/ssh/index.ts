@@ -4,6 +4,7 @@
  * turns its output into one complete ObservationBatch per host. A host that cannot be reached,
  * authenticated, verified or read in time is reported in `errors` and does not stop the others.
  */
+import type { CollectOptions, CollectResult } from "../collect.js";
 import type { ObservationBatch } from "../../model/index.js";
 import { CmdbError, describeError } from "../../util/errors.js";
 import { fetchHost, mapLimit, openSession } from "./get.js";
@@ -17,15 +18,9 @@ export { type SshTarget, transformSsh } from "./transform.js";
 
 export const SSH_SOURCE = "ssh";
 
-export interface SshCollectOptions {
-  signal?: AbortSignal;
-  onProgress?: (message: string) => void;
-}
-
-export interface SshCollectResult {
-  batches: ObservationBatch[];
-  errors: { where: string; message: string }[];
-}
+/** The shared collection contract (src/sources/collect.ts), under the names this source has exported. */
+export type SshCollectOptions = CollectOptions;
+export type SshCollectResult = CollectResult;
 
 export async function collectSsh(input: SshConfig, options: SshCollectOptions = {}): Promise<SshCollectResult> {
   const parsed = sshConfigSchema.safeParse(input);
