@@ -24,9 +24,3 @@ export async function withStore<T>(command: Command, fn: (ctx: CommandContext) =
     await store.close();
   }
 }
-
-export function intOption(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not ${JSON.stringify(value)}`);
-  return n;
-}

@@ -1,4 +1,4 @@
-import type { Plan, Slice, StoredCi, StoredObservation, StoredRelationship } from "../reconcile/types.js";
+import type { Plan, Slice, StoredCi, StoredObservation } from "../reconcile/types.js";
 import type { Engine, Sql } from "./engine.js";
 import { migrate } from "./migrations.js";
 import {
@@ -38,6 +38,26 @@ export interface ScopeState {
   meta: Record<string, unknown>;
 }
 
+interface ScopeStateRow {
+  source: string;
+  scope: string;
+  last_run_id: string | null;
+  last_complete_run_id: string | null;
+  last_complete_at: Date | string | null;
+  meta: Record<string, unknown>;
+}
+
+function scopeStateFromRow(r: ScopeStateRow): ScopeState {
+  return {
+    source: r.source,
+    scope: r.scope,
+    lastRunId: r.last_run_id,
+    lastCompleteRunId: r.last_complete_run_id,
+    lastCompleteAt: r.last_complete_at === null ? null : new Date(r.last_complete_at),
+    meta: r.meta ?? {},
+  };
+}
+
 /** The store: one interface over PGlite and a PostgreSQL server. */
 export class Store {
   constructor(readonly engine: Engine) {}
@@ -57,34 +77,13 @@ export class Store {
   }
 
   async scopeState(tx: Sql, source: string, scope: string): Promise<ScopeState | undefined> {
-    const rows = await tx.query<{
-      source: string;
-      scope: string;
-      last_run_id: string | null;
-      last_complete_run_id: string | null;
-      last_complete_at: Date | string | null;
-      meta: Record<string, unknown>;
-    }>("SELECT * FROM scope_state WHERE source = $1 AND scope = $2", [source, scope]);
-    const r = rows[0];
-    if (!r) return undefined;
-    return {
-      source: r.source,
-      scope: r.scope,
-      lastRunId: r.last_run_id,
-      lastCompleteRunId: r.last_complete_run_id,
-      lastCompleteAt: r.last_complete_at === null ? null : new Date(r.last_complete_at),
-      meta: r.meta ?? {},
-    };
+    const rows = await tx.query<ScopeStateRow>("SELECT * FROM scope_state WHERE source = $1 AND scope = $2", [source, scope]);
+    return rows[0] && scopeStateFromRow(rows[0]);
   }
 
   async scopesOf(tx: Sql, source: string): Promise<ScopeState[]> {
-    const rows = await tx.query<{ scope: string }>("SELECT scope FROM scope_state WHERE source = $1 ORDER BY scope", [source]);
-    const out: ScopeState[] = [];
-    for (const r of rows) {
-      const s = await this.scopeState(tx, source, r.scope);
-      if (s) out.push(s);
-    }
-    return out;
+    const rows = await tx.query<ScopeStateRow>("SELECT * FROM scope_state WHERE source = $1 ORDER BY scope", [source]);
+    return rows.map(scopeStateFromRow);
   }
 
   /** Loads what a batch over `source`/`scope` carrying `keys` can touch. */
@@ -304,4 +303,3 @@ const INSERT_CHANGE = `INSERT INTO change (ci_id, source, field, old_value, new_
   SELECT ci_id, source, field, old_value, new_value, run_id, at
     FROM jsonb_to_recordset($1::jsonb) AS x(ci_id text, source text, field text, old_value jsonb, new_value jsonb, run_id text, at timestamptz)`;
 
-export type { StoredRelationship };

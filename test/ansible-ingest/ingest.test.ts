@@ -13,19 +13,11 @@ import { Store } from "../../src/store/store.js";
 import { cliJson, runCli } from "../helpers/cli.js";
 import { corpusDir, REPO_ROOT, TEST_FIXTURES } from "../helpers/corpus.js";
 import { dropTestSchemas, ENGINES } from "../helpers/engines.js";
+import { storeDump } from "../helpers/store-dump.js";
 
 const settings = reconcileSettings({});
 const FACTS = join(TEST_FIXTURES, "ansible-facts");
 const EXAMPLES = join(REPO_ROOT, "examples");
-
-async function tableDump(store: Store): Promise<string> {
-  const parts: string[] = [];
-  for (const table of ["ci", "observation", "relationship", "change", "run", "scope_state"]) {
-    const rows = await store.engine.query<{ t: string }>(`SELECT t::text AS t FROM ${table} t`);
-    parts.push(...rows.map((r) => r.t));
-  }
-  return parts.join("\n");
-}
 
 /** Hosts and groups (without all/ungrouped) of an ansible-inventory --list output. */
 function expectedShape(list: Record<string, { hosts?: string[]; children?: string[] }>): { hosts: Set<string>; groups: Set<string> } {
@@ -198,7 +190,7 @@ describe.each(ENGINES)("ansible ingest on $name", (engine) => {
       cpu_cores: setup.ansible_processor_vcpus,
     });
     expect(facts.ip_addresses).toEqual(expect.arrayContaining(setup.ansible_all_ipv4_addresses));
-    const dump = await tableDump(store);
+    const dump = await storeDump(store);
     expect(dump).not.toContain(setup.ansible_env.PATH);
   });
 
@@ -216,7 +208,7 @@ describe.each(ENGINES)("ansible ingest on $name", (engine) => {
     ]);
     const server = machines.find((c) => c.name === "k3s-server")!;
     expect(server.keys).toEqual(expect.arrayContaining(["mac:bc:24:11:4a:10:01", "smbios.uuid:3f6c2a10-58e1-4c2b-9d71-0a4be5c7d901", "machine-id:5b0e1c9f4a7d4e2f9c3b8a6d1e0f2a31"]));
-    const dump = await tableDump(store);
+    const dump = await storeDump(store);
     for (const secret of ["not-stored-because-the-name-says-token", "38623866653465363431363762303734"]) expect(dump).not.toContain(secret);
   });
 
@@ -237,7 +229,7 @@ describe.each(ENGINES)("ansible ingest on $name", (engine) => {
     expect(detail.sources).toEqual(["ansible-facts", "ansible-playbook"]);
     const observed = detail.observations.find((o) => o.source === "ansible-playbook")!;
     expect(observed.attributes.playbook_run).toMatchObject({ playbook: "site.yml", ok: doc.hosts.localhost.stats.ok, failed: 0, unreachable: 0 });
-    const dump = await tableDump(store);
+    const dump = await storeDump(store);
     expect(dump).not.toContain(doc.hosts.localhost.facts.ansible_python?.executable ?? "no-such-value");
   });
 
@@ -257,7 +249,7 @@ describe.each(ENGINES)("ansible ingest on $name", (engine) => {
     const snapshot = await runCli(["--db", db, "snapshot", "export"], { cwd: dir });
     expect(snapshot.code).toBe(0);
     const reopened = Store.open(await openEngine(db));
-    const dump = await tableDump(await reopened);
+    const dump = await storeDump(await reopened);
     await (await reopened).close();
     for (const text of [list.stdout, show.stdout, snapshot.stdout, dump]) for (const secret of SECRETS) expect(text).not.toContain(secret);
   });

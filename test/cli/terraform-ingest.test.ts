@@ -11,6 +11,7 @@ import { Store } from "../../src/store/store.js";
 import { cliJson, runCli } from "../helpers/cli.js";
 import { corpusDir, TEST_FIXTURES } from "../helpers/corpus.js";
 import { dropTestSchemas, ENGINES } from "../helpers/engines.js";
+import { storeDump } from "../helpers/store-dump.js";
 
 const FIXTURES = join(TEST_FIXTURES, "terraform");
 const settings = reconcileSettings({});
@@ -45,15 +46,6 @@ function managedAddresses(file: string): string[] {
     walkModule(doc.values.root_module ?? {});
   }
   return out;
-}
-
-async function tableDump(store: Store): Promise<string> {
-  const parts: string[] = [];
-  for (const table of ["ci", "observation", "relationship", "change", "run", "scope_state"]) {
-    const rows = await store.engine.query<{ t: string }>(`SELECT t::text AS t FROM ${table} t`);
-    parts.push(...rows.map((r) => r.t));
-  }
-  return parts.join("\n");
 }
 
 async function counts(store: Store): Promise<Record<string, number>> {
@@ -184,7 +176,7 @@ describe.each(ENGINES)("terraform ingest on $name", (engine) => {
   it("keeps planted secrets out of the store, the CI list and the snapshot", async () => {
     await ingestTerraform(store, { input: join(FIXTURES, "planted-secrets-v4.tfstate"), settings });
     await ingestTerraform(store, { input: join(FIXTURES, "planted-secrets-show.json"), workspace: "show", settings });
-    const everything = [await tableDump(store), JSON.stringify(await listCis(store.engine)), await exportSnapshot(store.engine)].join("\n");
+    const everything = [await storeDump(store), JSON.stringify(await listCis(store.engine)), await exportSnapshot(store.engine)].join("\n");
     expect(everything).toContain("planted");
     expect(everything).not.toMatch(/PLANTED/);
   });
