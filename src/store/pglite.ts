@@ -1,7 +1,7 @@
-import { mkdirSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { CmdbError } from "../util/errors.js";
+import { ensureDir } from "../util/fs.js";
 import type { Engine, Sql } from "./engine.js";
 import { acquireDirLock } from "./lock.js";
 
@@ -59,20 +59,3 @@ export async function openPglite(dir: string | undefined, dataDir?: Blob): Promi
   };
 }
 
-/**
- * mkdir -p without `recursive: true`, which Node 20 retries forever where a file system refuses
- * (a path under /proc hangs the process instead of failing).
- */
-function ensureDir(dir: string, depth = 0): void {
-  try {
-    mkdirSync(dir);
-    return;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EEXIST" && statSync(dir).isDirectory()) return;
-    const parent = dirname(dir);
-    if (code !== "ENOENT" || parent === dir || depth > 64) throw error;
-  }
-  ensureDir(dirname(dir), depth + 1);
-  mkdirSync(dir);
-}

@@ -1,10 +1,11 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import ssh2 from "ssh2";
 import type { AnyAuthMethod, Client as ClientType, ConnectConfig } from "ssh2";
 import { CmdbError } from "../../util/errors.js";
+import { ensureDir } from "../../util/fs.js";
 import { checkHostKey, fingerprint, hostKeyAlgorithms, type KnownHosts, knownHostLine, knownHostName, parseKnownHosts } from "./known-hosts.js";
 import type { SshConfigParsed, SshHost } from "./schema.js";
 import { COLLECT_SCRIPT } from "./script.js";
@@ -90,7 +91,7 @@ function verifyHostKey(session: SshSession, host: string, port: number, key: Buf
         return `the host key ${fingerprint(key)} of ${name} is not in ${file} (add it with ssh-keyscan after checking it, or set acceptNew)`;
       }
       const line = knownHostLine(host, port, key);
-      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      ensureDir(dirname(file), 0o700);
       const existing = existsSync(file) ? readFileSync(file, "utf8") : "";
       appendFileSync(file, `${existing !== "" && !existing.endsWith("\n") ? "\n" : ""}${line}\n`, { mode: 0o600 });
       session.known.entries.push(...parseKnownHosts(line).entries);
