@@ -17,6 +17,7 @@ import {
   transformInventory,
   transformPlaybook,
 } from "../sources/ansible/index.js";
+import { machineCis } from "../store/queries.js";
 import type { Store } from "../store/store.js";
 
 interface Common {
@@ -72,14 +73,7 @@ export async function ingestAnsiblePlaybook(store: Store, text: string, where: s
 
 /** The active machine CIs with their effective values, as the dynamic inventory reads them. */
 export async function inventoryCis(store: Store): Promise<InventoryCi[]> {
-  const rows = await store.engine.query<Omit<InventoryCi, "keys" | "sources"> & { all_keys: string[]; all_sources: string[] }>(
-    `SELECT ci.id, ci.type, ci.name, ci.status, ci.environment, ci.provider, ci.tags, ci.attributes,
-        COALESCE((SELECT array_agg(DISTINCT k ORDER BY k) FROM observation o, unnest(o.keys) k WHERE o.ci_id = ci.id AND o.status = 'present'), '{}') AS all_keys,
-        COALESCE((SELECT array_agg(DISTINCT o.source ORDER BY o.source) FROM observation o WHERE o.ci_id = ci.id AND o.status = 'present'), '{}') AS all_sources
-       FROM ci WHERE ci.status = 'active' AND ci.type = ANY($1::text[]) ORDER BY ci.id`,
-    [[...MACHINE_TYPES]],
-  );
-  return rows.map(({ all_keys, all_sources, ...ci }) => ({ ...ci, tags: ci.tags ?? {}, attributes: ci.attributes ?? {}, keys: all_keys, sources: all_sources }));
+  return machineCis(store.engine, [...MACHINE_TYPES]);
 }
 
 export async function ansibleDynamicInventory(store: Store): Promise<DynamicInventory> {

@@ -30,10 +30,13 @@ export interface CiFilter {
   source?: string;
 }
 
-const SUMMARY = `SELECT ci.*,
-    COALESCE((SELECT array_agg(DISTINCT k ORDER BY k) FROM observation o, unnest(o.keys) k WHERE o.ci_id = ci.id), '{}') AS all_keys,
+/** A CI with its keys (of every observation, or `present` ones only) and the sources reporting it now. */
+const summarySql = (keysOf: "all" | "present") => `SELECT ci.*,
+    COALESCE((SELECT array_agg(DISTINCT k ORDER BY k) FROM observation o, unnest(o.keys) k
+               WHERE o.ci_id = ci.id${keysOf === "present" ? " AND o.status = 'present'" : ""}), '{}') AS all_keys,
     COALESCE((SELECT array_agg(DISTINCT o.source ORDER BY o.source) FROM observation o WHERE o.ci_id = ci.id AND o.status = 'present'), '{}') AS all_sources
   FROM ci`;
+const SUMMARY = summarySql("all");
 
 type SummaryRow = CiRow & { all_keys: string[]; all_sources: string[] };
 
@@ -52,6 +55,16 @@ function summary(row: SummaryRow): CiSummary {
     keys: row.all_keys,
     sources: row.all_sources,
   };
+}
+
+/**
+ * Active machine CIs with their effective attributes and the keys their sources report now: what
+ * a dynamic inventory hands to Ansible (a gone observation's old address must not become
+ * ansible_host).
+ */
+export async function machineCis(sql: Sql, types: readonly string[]): Promise<(CiSummary & { attributes: Record<string, unknown> })[]> {
+  const rows = await sql.query<SummaryRow>(`${summarySql("present")} WHERE ci.status = 'active' AND ci.type = ANY($1::text[]) ORDER BY ci.id`, [[...types]]);
+  return rows.map((row) => ({ ...summary(row), attributes: row.attributes ?? {} }));
 }
 
 export async function listCis(sql: Sql, filter: CiFilter = {}): Promise<CiSummary[]> {
