@@ -21,11 +21,26 @@ export const reconcileSchema = z
   })
   .strict();
 
+/** Identification rules (ServiceNow IRE's identifier entries): per CI type, key schemes in rank order. */
+export const identitySchema = z
+  .object({
+    rules: z
+      .record(z.string(), z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "a key scheme such as smbios.uuid or machine-id")).min(1))
+      .optional()
+      .describe("per CI type (or `machine` for every machine type), key schemes from the highest rank down; schemes left out keep their built-in order after these"),
+    ignoreKeys: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("key values that identify nothing: exact `scheme:value`, `*` wildcards, or `/regex/`"),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     $schema: z.string().optional().describe("this file's JSON Schema, for editors"),
     database: z.string().optional(),
     reconcile: reconcileSchema.optional(),
+    identity: identitySchema.optional(),
     sources: sourcesSchema.optional(),
   })
   .strict();
@@ -43,6 +58,12 @@ export interface ReconcileSettings {
   /** Milliseconds a CI stays `missing` before it is retired. */
   gracePeriod: number;
   protectTags: string[];
+  identity: IdentitySettings;
+}
+
+export interface IdentitySettings {
+  rules: Record<string, string[]>;
+  ignoreKeys: string[];
 }
 
 export const DEFAULT_GRACE_PERIOD = 7 * 86_400_000;
@@ -55,5 +76,6 @@ export function reconcileSettings(config: ConfigFile | undefined): ReconcileSett
     lifetime: r?.lifetime ?? {},
     gracePeriod: r?.gracePeriod ?? DEFAULT_GRACE_PERIOD,
     protectTags: r?.protectTags ?? ["cmdb:protect", "cmdb-protect"],
+    identity: { rules: config?.identity?.rules ?? {}, ignoreKeys: config?.identity?.ignoreKeys ?? [] },
   };
 }

@@ -49,19 +49,7 @@ export async function ingestBatch(store: Store, batch: ObservationBatch, options
       const state = await store.scopeState(tx, batch.source, batch.scope);
       await options.check?.(state, tx);
       const slice = await store.loadSlice(tx, batch.source, batch.scope, batchKeys(batch));
-      // New ids derive from source, scope and ref; one taken by a CI outside the slice (an earlier
-      // replacement of the same resource) is reserved and the batch planned again.
-      const reserved = new Set<string>();
-      let plan = planBatch(batch, slice, { runId, now, settings: options.settings });
-      for (;;) {
-        const clash = await store.existingIds(
-          tx,
-          plan.newCis.map((c) => c.id),
-        );
-        if (clash.size === 0) break;
-        for (const id of clash) reserved.add(id);
-        plan = planBatch(batch, slice, { runId, now, settings: options.settings, reservedIds: reserved });
-      }
+      const plan = planBatch(batch, slice, { runId, now, settings: options.settings });
       await store.applyPlan(tx, plan, { source: batch.source, scope: batch.scope, complete: batch.complete, runId });
       plan.counts.relationshipsAdded += await store.resolvePending(tx, observedKeys(batch), runId, now);
       const retired = await store.retireExpired(tx, now, options.settings.gracePeriod, options.settings.protectTags, runId);

@@ -1,33 +1,39 @@
 import { createHash } from "node:crypto";
 import type { ReconcileSettings } from "../config/schema.js";
-import { typesCompatible } from "../model/ci-types.js";
 import { keyString } from "../model/keys.js";
-import type { CiFields, Observation, ObservationBatch } from "../model/observation.js";
-import { sameValue } from "../util/canonical.js";
+import type { Observation, ObservationBatch } from "../model/observation.js";
 import { CmdbError } from "../util/errors.js";
 import { redactByName } from "../util/redact.js";
+import { assignIds } from "./assign.js";
+import { diffObservation, fieldsOf, sameCi } from "./history.js";
+import { clusterNodes, type IdNode, type LinkOverride } from "./identify.js";
+import { KeyQuality } from "./key-quality.js";
 import { effectiveValues } from "./precedence.js";
-import type { ChangeRow, PendingRelationship, Plan, RunCounts, Slice, StoredCi, StoredObservation, StoredRelationship } from "./types.js";
+import { planRelationships } from "./relationships.js";
+import { RuleBook, schemeOf } from "./rules.js";
+import type { ChangeRow, CiMerge, Plan, RunCounts, Slice, StoredCi, StoredObservation } from "./types.js";
 
 export interface PlanContext {
   runId: string;
   now: Date;
   settings: ReconcileSettings;
-  /** Ids that must not be given to new CIs (already taken in the store). */
-  reservedIds?: ReadonlySet<string>;
 }
 
-const FIELD_NAMES = ["name", "environment", "provider", "region", "zone", "owner", "tags"] as const;
+const refId = (o: { source: string; scope: string; ref: string }) => `${o.source}\u0000${o.scope}\u0000${o.ref}`;
 
 /**
- * Reconcile one batch against what the store holds: identify each observation's CI, keep every
- * source's values, derive effective values by precedence, mark what a complete scope no longer
- * reports as gone, and record each difference once. Pure: the store loads the slice and applies
- * the plan in one transaction.
+ * Reconcile one batch against what the store holds, in small pure steps: identify which
+ * observations are one thing (identify.ts, by ranked rules and learned key quality), give each
+ * cluster its CI id with merges and splits (assign.ts), keep every source's values and derive the
+ * effective ones by precedence (precedence.ts), mark what a complete scope no longer reports as
+ * gone, plan the edges (relationships.ts) and record each difference once (history.ts). The store
+ * loads the slice and applies the plan in one transaction.
  */
 export function planBatch(batch: ObservationBatch, slice: Slice, ctx: PlanContext): Plan {
   validateBatch(batch);
-  const { runId, now } = ctx;
+  const { runId, now, settings } = ctx;
+  const rules = new RuleBook(settings.identity.rules);
+  const quality = new KeyQuality(settings.identity.ignoreKeys, slice.sharedKeys);
   const warnings: string[] = [...(batch.warnings ?? [])];
   const changes: ChangeRow[] = [];
   const counts: RunCounts = {
@@ -45,189 +51,200 @@ export function planBatch(batch: ObservationBatch, slice: Slice, ctx: PlanContex
   const change = (ciId: string, source: string | null, field: string, oldValue: unknown, newValue: unknown) =>
     changes.push({ ciId, source, field, oldValue: oldValue ?? null, newValue: newValue ?? null, runId, at: now });
 
-  const cis = new Map(slice.cis);
-  const ciObservations = new Map<string, StoredObservation[]>();
-  for (const [id, list] of slice.ciObservations) ciObservations.set(id, [...list]);
-  const keyOwners = new Map<string, Set<string>>();
-  for (const [key, owners] of slice.keyOwners) keyOwners.set(key, new Set(owners));
+  // The nodes: what the batch reports, and every stored observation it can touch.
   const priorByRef = new Map(slice.scopeObservations.map((o) => [o.ref, o]));
-  const newCis = new Map<string, StoredCi>();
-  const touched = new Set<string>();
-  const taken = new Set<string>([...(ctx.reservedIds ?? []), ...cis.keys()]);
-
-  const replaceObservation = (next: StoredObservation, previous: StoredObservation | undefined) => {
-    if (previous) {
-      const list = ciObservations.get(previous.ciId) ?? [];
-      ciObservations.set(
-        previous.ciId,
-        list.filter((o) => !(o.source === previous.source && o.scope === previous.scope && o.ref === previous.ref)),
-      );
-      touched.add(previous.ciId);
-    }
-    const list = ciObservations.get(next.ciId) ?? [];
-    list.push(next);
-    ciObservations.set(next.ciId, list);
-    touched.add(next.ciId);
+  const drafts: StoredObservation[] = [];
+  const claims: (string | undefined)[] = [];
+  const stored: (StoredObservation | undefined)[] = [];
+  const inBatch: boolean[] = [];
+  const index = new Map<string, number>();
+  const add = (o: StoredObservation, prior: StoredObservation | undefined, claim: string | undefined, fromBatch: boolean) => {
+    index.set(refId(o), drafts.length);
+    drafts.push(o);
+    stored.push(prior);
+    claims.push(claim);
+    inBatch.push(fromBatch);
   };
-
-  const strongKeysOf = (ciId: string) => {
-    const keys = new Set<string>();
-    for (const o of ciObservations.get(ciId) ?? []) for (const k of o.strongKeys) keys.add(k);
-    return keys;
-  };
-
-  const contradicts = (ciId: string, strongKeys: string[]): boolean => {
-    if (strongKeys.length === 0) return false;
-    const theirs = strongKeysOf(ciId);
-    for (const key of strongKeys) {
-      const scheme = key.slice(0, key.indexOf(":"));
-      let sameScheme = false;
-      for (const other of theirs) {
-        if (other === key) return false;
-        if (other.startsWith(`${scheme}:`)) sameScheme = true;
-      }
-      if (sameScheme) return true;
-    }
-    return false;
-  };
-
-  const identify = (obs: Observation, keys: string[], strongKeys: string[]): string | undefined => {
+  for (const raw of batch.observations) {
+    const obs = sanitize(raw);
+    const keys = [...new Set(obs.keys.map(keyString))].sort();
+    const strongKeys = [...new Set(obs.keys.filter((k) => k.strength === "strong").map(keyString))].sort();
     const prior = priorByRef.get(obs.ref);
-    const strongHits = new Map<string, number>();
-    for (const key of strongKeys) for (const owner of keyOwners.get(key) ?? []) strongHits.set(owner, (strongHits.get(owner) ?? 0) + 1);
-    if (strongHits.size === 1) return [...strongHits.keys()][0];
-    if (strongHits.size > 1) {
-      const ranked = [...strongHits.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-      const chosen = prior && strongHits.has(prior.ciId) ? prior.ciId : ranked[0]![0];
-      warnings.push(
-        `${batch.source} ${obs.ref}: its strong keys match several CIs (${ranked.map((r) => r[0]).join(", ")}); joined ${chosen}, the others are not merged`,
-      );
-      return chosen;
-    }
-    if (prior && !replacedIdentity(prior.strongKeys, strongKeys)) return prior.ciId;
+    const replaced = prior !== undefined && replacedIdentity(rules, obs.type, prior.strongKeys, strongKeys);
+    add(
+      {
+        source: batch.source,
+        scope: batch.scope,
+        ref: obs.ref,
+        ciId: "",
+        type: obs.type,
+        keys,
+        strongKeys,
+        fields: fieldsOf(obs),
+        attributes: obs.attributes,
+        status: "present",
+        firstSeen: prior && !replaced ? prior.firstSeen : now,
+        lastSeen: now,
+        goneAt: null,
+        runId,
+      },
+      prior,
+      replaced ? undefined : prior?.ciId,
+      true,
+    );
+  }
+  for (const prior of slice.scopeObservations) {
+    if (index.has(refId(prior))) continue;
+    const gone = batch.complete && prior.status === "present";
+    add(gone ? { ...prior, status: "gone", goneAt: now } : prior, prior, prior.ciId, false);
+  }
+  for (const list of slice.ciObservations.values()) {
+    for (const o of list) if (!index.has(refId(o))) add(o, o, o.ciId, false);
+  }
 
-    const weakKeys = keys.filter((k) => !strongKeys.includes(k) && !LOOKUP_ONLY.has(schemeOf(k)));
-    const votes = new Set<string>();
-    for (const key of weakKeys) {
-      const owners = [...(keyOwners.get(key) ?? [])].filter((id) => {
-        const ci = cis.get(id) ?? newCis.get(id);
-        if (!ci || ci.status === "retired" || !typesCompatible(ci.type, obs.type)) return false;
-        const own = (ciObservations.get(id) ?? []).filter((o) => o.source === batch.source && o.status === "present");
-        // A scope tells its own things apart: two refs of one scope are two things.
-        if (own.some((o) => o.scope === batch.scope)) return false;
-        // The same source in another scope (a second inventory naming the host) joins only
-        // where it agrees with what that source already said: prod web1 at 10.0.0.1 and
-        // staging web1 at 10.1.0.1 stay two CIs.
-        if (own.some((o) => weakContradiction(o.keys, o.strongKeys, weakKeys))) return false;
-        return !contradicts(id, strongKeys);
-      });
-      if (owners.length === 1) votes.add(owners[0]!);
-    }
-    if (votes.size === 1) return [...votes][0];
-    if (votes.size > 1) warnings.push(`${batch.source} ${obs.ref}: its weak keys point at several CIs (${[...votes].sort().join(", ")}); kept apart`);
-    return undefined;
-  };
+  const nodes: IdNode[] = drafts.map((o, i) => ({
+    source: o.source,
+    scope: o.scope,
+    ref: o.ref,
+    type: o.type,
+    keys: o.keys,
+    strongKeys: new Set(o.strongKeys),
+    present: o.status === "present",
+    inBatch: inBatch[i]!,
+    firstSeen: o.firstSeen.getTime(),
+    lastSeen: o.lastSeen.getTime(),
+    ...(claims[i] ? { prior: claims[i] } : {}),
+  }));
+  const overrides: LinkOverride[] = [];
+  for (const o of slice.overrides) {
+    const a = index.get(refId(o.a));
+    const b = index.get(refId(o.b));
+    if (a !== undefined && b !== undefined) overrides.push({ kind: o.kind, a, b });
+  }
+  const clustering = clusterNodes(nodes, { rules, quality, overrides });
+  warnings.push(...clustering.warnings);
 
-  const assigned = new Map<string, string>();
+  const createdAt = (id: string) => slice.cis.get(id)?.createdAt.getTime() ?? Number.MAX_SAFE_INTEGER;
+  const assignment = assignIds(
+    drafts.map((o, i) => ({
+      present: o.status === "present",
+      claim: claims[i],
+      stored: stored[i]?.ciId,
+      strong: o.strongKeys.some((k) => quality.verdict(k).usable),
+    })),
+    clustering.root,
+    createdAt,
+    (i) => newCiId(drafts[i]!, runId),
+  );
+  const remap = (id: string) => assignment.merged.get(id) ?? id;
+
+  // Observations with their CI, the history of each, and which CIs they touch.
+  const ciObservations = new Map<string, StoredObservation[]>();
+  const touched = new Set<string>();
   const written: StoredObservation[] = [];
-  for (const obs of batch.observations) {
-    const clean = sanitize(obs);
-    const keys = [...new Set(clean.keys.map(keyString))].sort();
-    const strongKeys = [...new Set(clean.keys.filter((k) => k.strength === "strong").map(keyString))].sort();
-    const prior = priorByRef.get(clean.ref);
-    let ciId = identify(clean, keys, strongKeys);
-    if (!ciId) {
-      ciId = newCiId(batch.source, batch.scope, clean.ref, taken);
-      taken.add(ciId);
-      const ci: StoredCi = {
-        id: ciId,
-        type: clean.type,
-        name: clean.name ?? clean.ref,
-        status: "active",
-        environment: null,
-        provider: null,
-        region: null,
-        zone: null,
-        owner: null,
-        tags: {},
-        attributes: {},
-        createdAt: now,
-        updatedAt: now,
-        missingSince: null,
-        retiredAt: null,
-      };
-      newCis.set(ciId, ci);
-      counts.new++;
-      change(ciId, batch.source, "created", null, { type: clean.type, name: ci.name });
-    }
-    assigned.set(clean.ref, ciId);
-    const fields = fieldsOf(clean);
-    const next: StoredObservation = {
-      source: batch.source,
-      scope: batch.scope,
-      ref: clean.ref,
-      ciId,
-      type: clean.type,
-      keys,
-      strongKeys,
-      fields,
-      attributes: clean.attributes,
-      status: "present",
-      firstSeen: prior?.firstSeen ?? now,
-      lastSeen: now,
-      goneAt: null,
-      runId,
-    };
-    if (!prior) {
-      change(ciId, batch.source, "observed", null, { scope: batch.scope, ref: clean.ref });
-    } else {
-      const before = changes.length;
-      if (prior.ciId !== ciId) {
-        change(prior.ciId, batch.source, "observed", { scope: batch.scope, ref: clean.ref }, null);
-        change(ciId, batch.source, "observed", null, { scope: batch.scope, ref: clean.ref });
-      } else if (prior.status === "gone") {
-        change(ciId, batch.source, "observed", null, { scope: batch.scope, ref: clean.ref });
+  const assigned = new Map<string, string>();
+  drafts.forEach((draft, i) => {
+    const ciId = assignment.ciOf[i]!;
+    const next = { ...draft, ciId };
+    const list = ciObservations.get(ciId) ?? [];
+    list.push(next);
+    ciObservations.set(ciId, list);
+    const prior = stored[i];
+    if (inBatch[i]) assigned.set(next.ref, ciId);
+    if (inBatch[i]) {
+      touched.add(ciId);
+      if (prior) touched.add(prior.ciId);
+      if (!prior) {
+        change(ciId, batch.source, "observed", null, { scope: batch.scope, ref: next.ref });
+      } else {
+        const before = changes.length;
+        if (prior.ciId !== ciId) {
+          change(prior.ciId, batch.source, "observed", { scope: batch.scope, ref: next.ref }, null);
+          change(ciId, batch.source, "observed", null, { scope: batch.scope, ref: next.ref });
+        } else if (prior.status === "gone") {
+          change(ciId, batch.source, "observed", null, { scope: batch.scope, ref: next.ref });
+        }
+        diffObservation(prior, next, (field, o, n) => change(ciId, batch.source, field, o, n));
+        if (changes.length > before) counts.changed++;
+        else counts.unchanged++;
       }
-      diffObservation(prior, next, (field, o, n) => change(ciId!, batch.source, field, o, n));
-      if (changes.length > before) counts.changed++;
-      else counts.unchanged++;
+      written.push(next);
+      return;
     }
-    replaceObservation(next, prior);
-    written.push(next);
-    for (const key of keys) {
-      const owners = keyOwners.get(key) ?? new Set<string>();
-      if (prior && prior.ciId !== ciId && prior.keys.includes(key)) owners.delete(prior.ciId);
-      owners.add(ciId);
-      keyOwners.set(key, owners);
-    }
-  }
-
-  const goneObservations: StoredObservation[] = [];
-  if (batch.complete) {
-    for (const prior of slice.scopeObservations) {
-      if (assigned.has(prior.ref) || prior.status === "gone") continue;
-      const gone: StoredObservation = { ...prior, status: "gone", goneAt: now };
-      goneObservations.push(gone);
-      replaceObservation(gone, prior);
+    const becameGone = draft.status === "gone" && prior?.status === "present";
+    if (becameGone) {
       counts.gone++;
-      change(prior.ciId, batch.source, "observed", { scope: batch.scope, ref: prior.ref }, null);
+      change(prior!.ciId, batch.source, "observed", { scope: batch.scope, ref: draft.ref }, null);
+    }
+    if (becameGone || prior?.ciId !== ciId) {
+      touched.add(ciId);
+      if (prior) touched.add(prior.ciId);
+      if (prior && prior.ciId !== ciId && !assignment.merged.has(prior.ciId)) {
+        change(prior.ciId, draft.source, "observed", { scope: draft.scope, ref: draft.ref }, null);
+        change(ciId, draft.source, "observed", null, { scope: draft.scope, ref: draft.ref });
+      }
+      written.push(next);
+    }
+  });
+
+  // Merges and splits, each with the keys that decided it.
+  const joinedBy = (members: Set<number>) =>
+    [...new Set(clustering.joins.filter((j) => members.has(j.a) || members.has(j.b)).map((j) => j.key))].sort();
+  const membersOf = (ciId: string) => new Set(assignment.ciOf.flatMap((id, i) => (id === ciId ? [i] : [])));
+  const merges: CiMerge[] = [];
+  for (const [from, to] of [...assignment.merged].sort()) {
+    const keys = joinedBy(membersOf(to));
+    merges.push({ from, to, keys });
+    touched.delete(from);
+    touched.add(to);
+    change(to, null, "merged", null, { from, keys });
+    warnings.push(`merged ${from} into ${to}: ${keys.length > 0 ? `one thing by ${keys.join(", ")}` : "a person's correction"}`);
+  }
+  for (const [id, from] of assignment.splitFrom) {
+    for (const old of from) {
+      if (assignment.merged.has(old) || !slice.cis.has(old)) continue;
+      change(old, null, "split", null, { to: id });
+      change(id, null, "split", { from: old }, null);
+      warnings.push(`split ${id} from ${old}: ${splitReason(clustering, drafts, membersOf(id))}`);
     }
   }
 
-  const { relationships, pending } = planRelationships(batch, slice, assigned, keyOwners, ctx, counts, warnings, change);
-
+  // CI rows: effective values and status of every CI whose observations changed.
+  const newCis = new Map<string, StoredCi>();
   const updatedCis: StoredCi[] = [];
   for (const id of [...touched].sort()) {
-    const stored = newCis.get(id) ?? cis.get(id);
-    if (!stored) continue;
+    if (assignment.merged.has(id)) continue;
     const observations = ciObservations.get(id) ?? [];
-    const eff = effectiveValues(observations, ctx.settings, now);
+    const existing = slice.cis.get(id);
+    const isNew = assignment.created.has(id);
+    if (!existing && !isNew) continue;
+    const first = observations.find((o) => o.status === "present") ?? observations[0];
+    const base: StoredCi = existing ?? {
+      id,
+      type: first?.type ?? "generic",
+      name: first?.fields.name ?? first?.ref ?? id,
+      status: "active",
+      environment: null,
+      provider: null,
+      region: null,
+      zone: null,
+      owner: null,
+      tags: {},
+      attributes: {},
+      createdAt: now,
+      updatedAt: now,
+      missingSince: null,
+      retiredAt: null,
+    };
+    if (isNew) {
+      counts.new++;
+      change(id, first?.source ?? batch.source, "created", null, { type: base.type, name: base.name });
+    }
+    const eff = effectiveValues(observations, settings, now);
     const anyPresent = observations.some((o) => o.status === "present");
-    let status = stored.status;
-    let missingSince = stored.missingSince;
-    let retiredAt = stored.retiredAt;
+    let { status, missingSince, retiredAt } = base;
     if (anyPresent && status !== "active") {
-      if (!newCis.has(id)) change(id, null, "status", status, "active");
+      if (!isNew) change(id, null, "status", status, "active");
       status = "active";
       missingSince = null;
       retiredAt = null;
@@ -237,93 +254,49 @@ export function planBatch(batch: ObservationBatch, slice: Slice, ctx: PlanContex
       missingSince = now;
       counts.missing++;
     }
-    const next: StoredCi = { ...stored, ...eff, status, missingSince, retiredAt };
-    if (newCis.has(id)) {
-      newCis.set(id, next);
-    } else if (!sameCi(stored, next)) {
-      updatedCis.push({ ...next, updatedAt: now });
+    const next: StoredCi = { ...base, ...eff, status, missingSince, retiredAt };
+    if (isNew) newCis.set(id, next);
+    else if (!sameCi(base, next)) updatedCis.push({ ...next, updatedAt: now });
+  }
+
+  // Every key the slice's CIs now carry (the slice holds every CI carrying a batch key), for edges drawn to a key.
+  const keyOwners = new Map<string, Set<string>>();
+  for (const list of ciObservations.values()) {
+    for (const o of list) {
+      for (const key of o.keys) {
+        const owners = keyOwners.get(key);
+        if (owners) owners.add(o.ciId);
+        else keyOwners.set(key, new Set([o.ciId]));
+      }
     }
   }
+  const { relationships, pending } = planRelationships(batch, slice.scopeRelationships, assigned, keyOwners, {
+    runId,
+    now,
+    remap,
+    counts,
+    warnings,
+    change,
+  });
 
   return {
     newCis: [...newCis.values()],
     updatedCis,
-    observations: [...written, ...goneObservations],
+    observations: written,
     relationships,
     pending,
     changes,
+    merges,
+    sharedKeys: clustering.shared.filter((s) => !slice.sharedKeys.has(s.key)),
     counts,
     warnings,
   };
 }
 
-function planRelationships(
-  batch: ObservationBatch,
-  slice: Slice,
-  assigned: Map<string, string>,
-  keyOwners: Map<string, Set<string>>,
-  ctx: PlanContext,
-  counts: RunCounts,
-  warnings: string[],
-  change: (ciId: string, source: string | null, field: string, oldValue: unknown, newValue: unknown) => void,
-): { relationships: StoredRelationship[]; pending: PendingRelationship[] } {
-  const { now, runId } = ctx;
-  const prior = new Map(slice.scopeRelationships.map((r) => [`${r.type}\u0000${r.fromCi}\u0000${r.toCi}`, r]));
-  const out = new Map<string, StoredRelationship>();
-  const unresolved = new Map<string, number>();
-  const pending = new Map<string, PendingRelationship>();
-  for (const draft of batch.relationships) {
-    const fromCi = assigned.get(draft.from);
-    let toCi: string | undefined;
-    if ("ref" in draft.to) {
-      toCi = assigned.get(draft.to.ref);
-    } else {
-      const owners = [...(keyOwners.get(draft.to.key) ?? [])];
-      if (owners.length === 1) toCi = owners[0];
-    }
-    if (!fromCi || !toCi) {
-      const target = "ref" in draft.to ? draft.to.ref : draft.to.key;
-      unresolved.set(target, (unresolved.get(target) ?? 0) + 1);
-      if (fromCi && "key" in draft.to) pending.set(`${draft.type}\u0000${fromCi}\u0000${draft.to.key}`, { type: draft.type, fromCi, toKey: draft.to.key });
-      continue;
-    }
-    if (fromCi === toCi) continue;
-    const id = `${draft.type}\u0000${fromCi}\u0000${toCi}`;
-    if (out.has(id)) continue;
-    const before = prior.get(id);
-    if (!before || before.status === "gone") {
-      counts.relationshipsAdded++;
-      change(fromCi, batch.source, "relationship", null, { type: draft.type, to: toCi });
-    }
-    out.set(id, {
-      source: batch.source,
-      scope: batch.scope,
-      type: draft.type,
-      fromCi,
-      toCi,
-      status: "present",
-      firstSeen: before && before.status === "present" ? before.firstSeen : now,
-      lastSeen: now,
-      goneAt: null,
-      runId,
-    });
-  }
-  if (batch.complete) {
-    for (const [id, r] of prior) {
-      if (out.has(id) || r.status === "gone") continue;
-      counts.relationshipsRemoved++;
-      change(r.fromCi, batch.source, "relationship", { type: r.type, to: r.toCi }, null);
-      out.set(id, { ...r, status: "gone", goneAt: now });
-    }
-  }
-  counts.relationshipsUnresolved = [...unresolved.values()].reduce((a, b) => a + b, 0);
-  if (unresolved.size > 0) {
-    const sample = [...unresolved.keys()].slice(0, 5).join(", ");
-    warnings.push(
-      `${counts.relationshipsUnresolved} relationship(s) point at things no source has reported yet (${sample}${unresolved.size > 5 ? ", …" : ""}); they are kept and drawn when one does`,
-    );
-  }
-  return { relationships: [...out.values()], pending: [...pending.values()] };
+function splitReason(clustering: ReturnType<typeof clusterNodes>, drafts: readonly StoredObservation[], members: Set<number>): string {
+  const refs = new Set([...members].map((m) => `${drafts[m]!.source}:${drafts[m]!.scope}:${drafts[m]!.ref}`));
+  const keys = clustering.shared.filter((s) => s.evidence.some((e) => refs.has(e))).map((s) => s.key);
+  return keys.length > 0 ? `no longer joined, ${keys.join(", ")} identifies nothing (shared)` : "its observations are no longer joined by any key";
 }
 
 function validateBatch(batch: ObservationBatch): void {
@@ -340,95 +313,29 @@ function sanitize(obs: Observation): Observation {
   return { ...obs, attributes: redactByName(obs.state === undefined ? obs.attributes : { ...obs.attributes, state: obs.state }) };
 }
 
-function fieldsOf(obs: Observation): CiFields {
-  const fields: CiFields = {};
-  for (const name of FIELD_NAMES) {
-    const value = obs[name];
-    if (value === undefined || value === null || value === "") continue;
-    if (name === "tags") {
-      if (Object.keys(value as object).length > 0) fields.tags = value as Record<string, string>;
-    } else {
-      fields[name] = value as string;
-    }
-  }
-  return fields;
-}
-
 /**
- * Keys to find a CI by, never to identify one: a Terraform address is unique only within its
- * workspace, and `null_resource.bootstrap` in two workspaces are two things.
+ * A different value of an instance-identity scheme under the same source ref, with no other strong
+ * key agreeing: a new thing in the old slot (a replaced instance, a vmid reused by another VM, a new
+ * machine at a known address). A reinstalled OS (new machine-id, same SMBIOS UUID) is no new thing.
  */
-const LOOKUP_ONLY: ReadonlySet<string> = new Set(["terraform"]);
-
-const schemeOf = (key: string) => key.slice(0, key.indexOf(":"));
-
-/** Some weak scheme both sides carry with no value in common. */
-function weakContradiction(theirKeys: string[], theirStrong: string[], ours: string[]): boolean {
-  const theirs = new Map<string, Set<string>>();
-  for (const key of theirKeys) {
-    if (theirStrong.includes(key) || LOOKUP_ONLY.has(schemeOf(key))) continue;
+function replacedIdentity(rules: RuleBook, type: Observation["type"], before: readonly string[], after: readonly string[]): boolean {
+  const old = new Set(before);
+  const oldSchemes = new Set(before.map(schemeOf));
+  let differs = false;
+  for (const key of after) {
     const scheme = schemeOf(key);
-    theirs.set(scheme, (theirs.get(scheme) ?? new Set()).add(key));
+    const rule = rules.describe(type, scheme, true);
+    if (old.has(key)) {
+      if (!rule.slot) return false;
+      continue;
+    }
+    if (rule.replaces && oldSchemes.has(scheme) && !before.some((k) => schemeOf(k) === scheme && after.includes(k))) differs = true;
   }
-  const mine = new Map<string, string[]>();
-  for (const key of ours) mine.set(schemeOf(key), [...(mine.get(schemeOf(key)) ?? []), key]);
-  for (const [scheme, values] of mine) {
-    const other = theirs.get(scheme);
-    if (other && !values.some((v) => other.has(v))) return true;
-  }
-  return false;
+  return differs;
 }
 
-/** A strong key of the same scheme with another value: the thing was replaced (a new instance id). */
-function replacedIdentity(before: string[], after: string[]): boolean {
-  if (before.length === 0 || after.length === 0) return false;
-  if (before.some((k) => after.includes(k))) return false;
-  const schemes = new Set(before.map((k) => k.slice(0, k.indexOf(":"))));
-  return after.some((k) => schemes.has(k.slice(0, k.indexOf(":"))));
-}
-
-function diffObservation(before: StoredObservation, after: StoredObservation, record: (field: string, o: unknown, n: unknown) => void): void {
-  if (before.type !== after.type) record("type", before.type, after.type);
-  if (!sameValue(before.keys, after.keys)) record("keys", before.keys, after.keys);
-  for (const name of FIELD_NAMES) {
-    if (!sameValue(before.fields[name], after.fields[name])) record(name, before.fields[name], after.fields[name]);
-  }
-  diffObjects("attributes", before.attributes, after.attributes, record);
-}
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
-
-/** Records each changed leaf by its dotted path, so a one-field change in a nested value is one row, not the whole value. */
-function diffObjects(path: string, before: Record<string, unknown>, after: Record<string, unknown>, record: (field: string, o: unknown, n: unknown) => void): void {
-  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
-  for (const name of [...names].sort()) {
-    const o = before[name];
-    const n = after[name];
-    if (sameValue(o, n)) continue;
-    if (isPlainObject(o) && isPlainObject(n)) diffObjects(`${path}.${name}`, o, n, record);
-    else record(`${path}.${name}`, o, n);
-  }
-}
-
-function sameCi(a: StoredCi, b: StoredCi): boolean {
-  return (
-    a.type === b.type &&
-    a.name === b.name &&
-    a.status === b.status &&
-    a.environment === b.environment &&
-    a.provider === b.provider &&
-    a.region === b.region &&
-    a.zone === b.zone &&
-    a.owner === b.owner &&
-    sameValue(a.tags, b.tags) &&
-    sameValue(a.attributes, b.attributes)
-  );
-}
-
-function newCiId(source: string, scope: string, ref: string, taken: ReadonlySet<string>): string {
-  for (let attempt = 0; ; attempt++) {
-    const hash = createHash("sha256").update(`${source}\u0000${scope}\u0000${ref}\u0000${attempt === 0 ? "" : attempt}`).digest("hex");
-    const id = `ci_${hash.slice(0, 16)}`;
-    if (!taken.has(id)) return id;
-  }
+/** Ids derive from the observation that founded the CI and the run: a new id can never be one already given. */
+function newCiId(o: { source: string; scope: string; ref: string }, runId: string): string {
+  const hash = createHash("sha256").update(`${o.source}\u0000${o.scope}\u0000${o.ref}\u0000${runId}`).digest("hex");
+  return `ci_${hash.slice(0, 16)}`;
 }

@@ -75,6 +75,38 @@ export interface Slice {
   /** The CIs involved, and all their observations from every source. */
   cis: Map<string, StoredCi>;
   ciObservations: Map<string, StoredObservation[]>;
+  /** Key values learned to identify nothing (key → why), for the keys the slice holds. */
+  sharedKeys: Map<string, string>;
+  /** A person's merges and splits that touch the slice's observations. */
+  overrides: IdentityOverride[];
+}
+
+/** An observation by its identity: source, scope and the source's ref. */
+export interface ObservationRef {
+  source: string;
+  scope: string;
+  ref: string;
+}
+
+/** `cmdb ci merge` (these two observations are one thing) or `cmdb ci split` (never one). */
+export interface IdentityOverride {
+  kind: "merge" | "split";
+  a: ObservationRef;
+  b: ObservationRef;
+}
+
+/** A CI folded into another: the old id stays resolvable to the survivor. */
+export interface CiMerge {
+  from: string;
+  to: string;
+  /** The keys that showed they are one. */
+  keys: string[];
+}
+
+export interface LearnedSharedKey {
+  key: string;
+  reason: string;
+  evidence: string[];
 }
 
 export interface RunCounts {
@@ -104,6 +136,8 @@ export interface Plan {
   relationships: StoredRelationship[];
   pending: PendingRelationship[];
   changes: ChangeRow[];
+  merges: CiMerge[];
+  sharedKeys: LearnedSharedKey[];
   counts: RunCounts;
   warnings: string[];
 }

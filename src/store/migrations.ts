@@ -120,6 +120,41 @@ CREATE TABLE pending_relationship (
 CREATE INDEX pending_relationship_key_idx ON pending_relationship (to_key);
 `,
   },
+  {
+    id: 3,
+    name: "identification: merges, shared keys, corrections",
+    sql: `
+CREATE TABLE ci_alias (
+  id text PRIMARY KEY,
+  ci_id text NOT NULL,
+  run_id text,
+  at timestamptz NOT NULL,
+  keys jsonb NOT NULL DEFAULT '[]'
+);
+CREATE INDEX ci_alias_ci_idx ON ci_alias (ci_id);
+
+CREATE TABLE shared_key (
+  key text PRIMARY KEY,
+  reason text NOT NULL,
+  evidence jsonb NOT NULL DEFAULT '[]',
+  run_id text,
+  at timestamptz NOT NULL
+);
+
+CREATE TABLE identity_override (
+  id bigserial PRIMARY KEY,
+  kind text NOT NULL,
+  a_source text NOT NULL,
+  a_scope text NOT NULL,
+  a_ref text NOT NULL,
+  b_source text NOT NULL,
+  b_scope text NOT NULL,
+  b_ref text NOT NULL,
+  at timestamptz NOT NULL,
+  UNIQUE (kind, a_source, a_scope, a_ref, b_source, b_scope, b_ref)
+);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.id;

@@ -92,6 +92,9 @@ export async function listCis(sql: Sql, filter: CiFilter = {}): Promise<CiSummar
 export async function findCis(sql: Sql, idOrKey: string): Promise<CiSummary[]> {
   const byId = await sql.query<SummaryRow>(`${SUMMARY} WHERE ci.id = $1`, [idOrKey]);
   if (byId.length > 0) return byId.map(summary);
+  // A CI merged into another answers to its old id.
+  const aliased = await sql.query<SummaryRow>(`${SUMMARY} WHERE ci.id = (SELECT a.ci_id FROM ci_alias a WHERE a.id = $1)`, [idOrKey]);
+  if (aliased.length > 0) return aliased.map(summary);
   if (!parseKey(idOrKey)) return [];
   const rows = await sql.query<SummaryRow>(
     `${SUMMARY} WHERE ci.id IN (SELECT o.ci_id FROM observation o WHERE o.keys @> ARRAY[$1]::text[]) ORDER BY ci.status, ci.id`,

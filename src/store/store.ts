@@ -1,4 +1,4 @@
-import type { Plan, Slice, StoredCi, StoredObservation } from "../reconcile/types.js";
+import type { IdentityOverride, Plan, Slice, StoredCi, StoredObservation } from "../reconcile/types.js";
 import type { Engine, Sql } from "./engine.js";
 import { migrate } from "./migrations.js";
 import {
@@ -120,24 +120,64 @@ export class Store {
       }
     }
     const relRows = await tx.query<RelationshipRow>("SELECT * FROM relationship WHERE source = $1 AND scope = $2", [source, scope]);
-    return { scopeObservations, scopeRelationships: relRows.map(relationshipFromRow), keyOwners, cis, ciObservations };
+    const loadedKeys = new Set(keys);
+    for (const list of [scopeObservations, ...ciObservations.values()]) for (const o of list) for (const k of o.keys) loadedKeys.add(k);
+    const sharedKeys = await this.sharedKeys(tx, [...loadedKeys]);
+    const overrides = await this.overrides(tx);
+    return { scopeObservations, scopeRelationships: relRows.map(relationshipFromRow), keyOwners, cis, ciObservations, sharedKeys, overrides };
   }
 
-  /** Which of these ids already exist (CIs created earlier that the slice did not load). */
-  async existingIds(tx: Sql, ids: string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      const rows = await tx.query<{ id: string }>("SELECT id FROM ci WHERE id = ANY($1::text[])", [ids.slice(i, i + CHUNK)]);
-      for (const r of rows) found.add(r.id);
+  /** Which of these keys were learned to identify nothing, and why. */
+  async sharedKeys(tx: Sql, keys: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < keys.length; i += CHUNK) {
+      const rows = await tx.query<{ key: string; reason: string }>("SELECT key, reason FROM shared_key WHERE key = ANY($1::text[])", [keys.slice(i, i + CHUNK)]);
+      for (const r of rows) out.set(r.key, r.reason);
     }
-    return found;
+    return out;
+  }
+
+  /** Every merge and split a person made: few, and each must hold on every later ingest. */
+  async overrides(tx: Sql): Promise<IdentityOverride[]> {
+    const rows = await tx.query<{ kind: "merge" | "split"; a_source: string; a_scope: string; a_ref: string; b_source: string; b_scope: string; b_ref: string }>(
+      "SELECT kind, a_source, a_scope, a_ref, b_source, b_scope, b_ref FROM identity_override ORDER BY id",
+    );
+    return rows.map((r) => ({
+      kind: r.kind,
+      a: { source: r.a_source, scope: r.a_scope, ref: r.a_ref },
+      b: { source: r.b_source, scope: r.b_scope, ref: r.b_ref },
+    }));
+  }
+
+  async addOverrides(tx: Sql, overrides: IdentityOverride[], now: Date): Promise<void> {
+    for (const o of overrides) {
+      await tx.query(
+        `INSERT INTO identity_override (kind, a_source, a_scope, a_ref, b_source, b_scope, b_ref, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT DO NOTHING`,
+        [o.kind, o.a.source, o.a.scope, o.a.ref, o.b.source, o.b.scope, o.b.ref, now.toISOString()],
+      );
+      // A merge undoes an earlier split of the same pair, and a split an earlier merge.
+      await tx.query(
+        `DELETE FROM identity_override WHERE kind <> $1 AND ((a_source, a_scope, a_ref, b_source, b_scope, b_ref) IN (($2, $3, $4, $5, $6, $7), ($5, $6, $7, $2, $3, $4)))`,
+        [o.kind, o.a.source, o.a.scope, o.a.ref, o.b.source, o.b.scope, o.b.ref],
+      );
+    }
   }
 
   async applyPlan(tx: Sql, plan: Plan, batch: { source: string; scope: string; complete: boolean; runId: string }): Promise<void> {
     await bulk(tx, plan.newCis.map(ciToRow), INSERT_CI);
     await bulk(tx, plan.updatedCis.map(ciToRow), UPDATE_CI);
     await bulk(tx, plan.observations.map(observationToRow), UPSERT_OBSERVATION);
+    for (const m of plan.merges) await this.foldCi(tx, m.from, m.to, batch.runId, m.keys);
     await bulk(tx, plan.relationships.map(relationshipToRow), UPSERT_RELATIONSHIP);
+    if (plan.sharedKeys.length > 0) {
+      const at = plan.changes[0]?.at.toISOString() ?? new Date().toISOString();
+      await bulk(
+        tx,
+        plan.sharedKeys.map((k) => ({ key: k.key, reason: k.reason, evidence: k.evidence, run_id: batch.runId, at })),
+        INSERT_SHARED_KEY,
+      );
+    }
     // A complete batch states all its edges: what it no longer points at is no longer pending.
     if (batch.complete) await tx.query("DELETE FROM pending_relationship WHERE source = $1 AND scope = $2", [batch.source, batch.scope]);
     await bulk(
@@ -158,6 +198,38 @@ export class Store {
       })),
       INSERT_CHANGE,
     );
+  }
+
+  /**
+   * Folds a merged CI into its survivor: its edges from every scope, pending edges, history and
+   * aliases move over, the old id stays resolvable as an alias, and its row goes. Its observations
+   * were moved by the plan.
+   */
+  private async foldCi(tx: Sql, from: string, to: string, runId: string, keys: string[]): Promise<void> {
+    await tx.query(
+      `INSERT INTO relationship (source, scope, type, from_ci, to_ci, status, first_seen, last_seen, gone_at, run_id)
+       SELECT source, scope, type, CASE WHEN from_ci = $1 THEN $2 ELSE from_ci END, CASE WHEN to_ci = $1 THEN $2 ELSE to_ci END,
+              status, first_seen, last_seen, gone_at, run_id
+         FROM relationship WHERE (from_ci = $1 OR to_ci = $1) AND NOT (from_ci IN ($1, $2) AND to_ci IN ($1, $2))
+       ON CONFLICT (source, scope, type, from_ci, to_ci) DO NOTHING`,
+      [from, to],
+    );
+    await tx.query("DELETE FROM relationship WHERE from_ci = $1 OR to_ci = $1", [from]);
+    await tx.query(
+      `INSERT INTO pending_relationship (source, scope, type, from_ci, to_key, run_id)
+       SELECT source, scope, type, $2, to_key, run_id FROM pending_relationship WHERE from_ci = $1
+       ON CONFLICT (source, scope, type, from_ci, to_key) DO NOTHING`,
+      [from, to],
+    );
+    await tx.query("DELETE FROM pending_relationship WHERE from_ci = $1", [from]);
+    await tx.query("UPDATE change SET ci_id = $2 WHERE ci_id = $1", [from, to]);
+    await tx.query("UPDATE ci_alias SET ci_id = $2 WHERE ci_id = $1", [from, to]);
+    await tx.query(
+      `INSERT INTO ci_alias (id, ci_id, run_id, at, keys) VALUES ($1, $2, $3, now(), $4::jsonb)
+       ON CONFLICT (id) DO UPDATE SET ci_id = EXCLUDED.ci_id, run_id = EXCLUDED.run_id, keys = EXCLUDED.keys`,
+      [from, to, runId, JSON.stringify(keys)],
+    );
+    await tx.query("DELETE FROM ci WHERE id = $1", [from]);
   }
 
   /**
@@ -298,6 +370,10 @@ const UPSERT_PENDING = `INSERT INTO pending_relationship (source, scope, type, f
   SELECT source, scope, type, from_ci, to_key, run_id
     FROM jsonb_to_recordset($1::jsonb) AS x(source text, scope text, type text, from_ci text, to_key text, run_id text)
   ON CONFLICT (source, scope, type, from_ci, to_key) DO UPDATE SET run_id = EXCLUDED.run_id`;
+
+const INSERT_SHARED_KEY = `INSERT INTO shared_key (key, reason, evidence, run_id, at)
+  SELECT key, reason, evidence, run_id, at FROM jsonb_to_recordset($1::jsonb) AS x(key text, reason text, evidence jsonb, run_id text, at timestamptz)
+  ON CONFLICT (key) DO NOTHING`;
 
 const INSERT_CHANGE = `INSERT INTO change (ci_id, source, field, old_value, new_value, run_id, at)
   SELECT ci_id, source, field, old_value, new_value, run_id, at
