@@ -3,6 +3,7 @@ import { registerAnsible } from "./ansible.js";
 import { registerQueries } from "./ci.js";
 import { registerDemo } from "./demo.js";
 import { registerDiscover } from "./discover.js";
+import { registerIdentity } from "./identity.js";
 import { registerIngest } from "./ingest.js";
 import { registerSnapshot } from "./snapshot.js";
 
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerIngest(program);
   registerDiscover(program);
   registerQueries(program);
+  registerIdentity(program);
   registerSnapshot(program);
   registerDemo(program);
   registerAnsible(program);

@@ -1,6 +1,6 @@
 import { parseKey } from "../model/keys.js";
 import { RELATIONSHIP_TYPES, type RelationshipType } from "../model/relationships.js";
-import type { StoredCi, StoredObservation } from "../reconcile/types.js";
+import type { IdentityOverride, StoredCi, StoredObservation } from "../reconcile/types.js";
 import { CmdbError, UsageError } from "../util/errors.js";
 import type { Sql } from "./engine.js";
 import { type CiRow, ciFromRow, date, type ObservationRow, observationFromRow } from "./rows.js";
@@ -403,5 +403,55 @@ export async function stats(sql: Sql, now = new Date()): Promise<Stats> {
       present: Number(s.present),
       gone: Number(s.gone),
     })),
+  };
+}
+
+export interface IdentityRecord {
+  observations: StoredObservation[];
+  sharedKeys: Map<string, string>;
+  overrides: IdentityOverride[];
+  /** Ids merged into this CI, which still resolve to it. */
+  aliases: { id: string; keys: string[] }[];
+  /** The merges and splits in its history. */
+  events: ChangeEntry[];
+}
+
+/** What `cmdb ci why` explains: a CI's observations, the learned and corrected identity around them, and its merges and splits. */
+export async function identityOf(sql: Sql, ciId: string): Promise<IdentityRecord> {
+  const observations = (await sql.query<ObservationRow>("SELECT * FROM observation WHERE ci_id = $1 ORDER BY source, scope, ref", [ciId])).map(observationFromRow);
+  const keys = [...new Set(observations.flatMap((o) => o.keys))];
+  const shared = await sql.query<{ key: string; reason: string }>("SELECT key, reason FROM shared_key WHERE key = ANY($1::text[])", [keys]);
+  const overrides = await sql.query<{ kind: "merge" | "split"; a_source: string; a_scope: string; a_ref: string; b_source: string; b_scope: string; b_ref: string }>(
+    "SELECT kind, a_source, a_scope, a_ref, b_source, b_scope, b_ref FROM identity_override ORDER BY id",
+  );
+  const aliases = await sql.query<{ id: string; keys: string[] }>("SELECT id, keys FROM ci_alias WHERE ci_id = $1 ORDER BY id", [ciId]);
+  const events = (await changesSince(sql, {}, ciId)).filter((c) => c.field === "merged" || c.field === "split");
+  return {
+    observations,
+    sharedKeys: new Map(shared.map((r) => [r.key, r.reason])),
+    overrides: overrides.map((r) => ({
+      kind: r.kind,
+      a: { source: r.a_source, scope: r.a_scope, ref: r.a_ref },
+      b: { source: r.b_source, scope: r.b_scope, ref: r.b_ref },
+    })),
+    aliases: aliases.map((a) => ({ id: a.id, keys: a.keys ?? [] })),
+    events,
+  };
+}
+
+export interface SharedKeyEntry {
+  key: string;
+  reason: string;
+  evidence: string[];
+  since: string;
+}
+
+/** Key values learned to identify nothing, and every distinct key the store holds (for the built-in and configured refusals). */
+export async function sharedKeyReport(sql: Sql): Promise<{ learned: SharedKeyEntry[]; keys: string[] }> {
+  const learned = await sql.query<{ key: string; reason: string; evidence: string[]; at: Date | string }>("SELECT key, reason, evidence, at FROM shared_key ORDER BY key");
+  const keys = await sql.query<{ k: string }>("SELECT DISTINCT k FROM observation, unnest(keys) AS k ORDER BY k");
+  return {
+    learned: learned.map((r) => ({ key: r.key, reason: r.reason, evidence: r.evidence ?? [], since: date(r.at).toISOString() })),
+    keys: keys.map((r) => r.k),
   };
 }

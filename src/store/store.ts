@@ -87,11 +87,11 @@ export class Store {
   }
 
   /** Loads what a batch over `source`/`scope` carrying `keys` can touch. */
-  async loadSlice(tx: Sql, source: string, scope: string, keys: string[]): Promise<Slice> {
+  async loadSlice(tx: Sql, source: string, scope: string, keys: string[], alsoCis: string[] = []): Promise<Slice> {
     const scopeRows = await tx.query<ObservationRow>("SELECT * FROM observation WHERE source = $1 AND scope = $2", [source, scope]);
     const scopeObservations = scopeRows.map(observationFromRow);
     const keyOwners = new Map<string, string[]>();
-    const ciIds = new Set(scopeObservations.map((o) => o.ciId));
+    const ciIds = new Set([...scopeObservations.map((o) => o.ciId), ...alsoCis]);
     for (let i = 0; i < keys.length; i += CHUNK) {
       const chunk = keys.slice(i, i + CHUNK);
       const rows = await tx.query<{ k: string; ci_id: string }>(
