@@ -9,6 +9,10 @@ export { type ConfigFile, reconcileSettings, type ReconcileSettings } from "./co
 export { ingestTerraform, type TerraformIngestOptions } from "./ingest/terraform.js";
 export { ansibleDynamicInventory, ingestAnsibleFacts, ingestAnsibleInventory, ingestAnsiblePlaybook } from "./ingest/ansible.js";
 export { ingestBatch, type IngestOptions, type IngestResult } from "./reconcile/ingest.js";
+export { type CorrectionResult, mergeCis, splitObservation } from "./reconcile/corrections.js";
+export { explainIdentity, type IdentityExplanation } from "./reconcile/explain.js";
+export { builtinVerdict, KeyQuality } from "./reconcile/key-quality.js";
+export { MACHINE_RULES, RuleBook, type SchemeRule } from "./reconcile/rules.js";
 export { type Engine, openEngine, resolveDbLocation } from "./store/engine.js";
 export * as queries from "./store/queries.js";
 export { exportSnapshot, importSnapshot } from "./store/snapshot.js";
