@@ -186,13 +186,51 @@ function generic(values: Record<string, unknown>, label: string): Mapped {
 /** See dependsOn: beyond this many unpaired instances a resource-level dependency gives no edges. */
 export const MAX_UNPAIRED_FANOUT = 12;
 
+/** The instances under one config address, indexed by module and index key, so each lookup costs what it returns. */
+class ConfigGroup {
+  readonly all: StateInstance[] = [];
+  private byModule?: Map<string, StateInstance[]>;
+  private byIndex = new Map<string, Map<string, StateInstance[]>>();
+
+  inModule(module: string): StateInstance[] {
+    if (!this.byModule) {
+      this.byModule = new Map();
+      for (const t of this.all) push(this.byModule, t.module, t);
+    }
+    return this.byModule.get(module) ?? [];
+  }
+
+  /** `targets` filtered to the instances with this index key; `scope` names which list `targets` is. */
+  paired(scope: string, targets: StateInstance[], indexKey: NonNullable<StateInstance["indexKey"]>): StateInstance[] {
+    let index = this.byIndex.get(scope);
+    if (!index) {
+      index = new Map();
+      for (const t of targets) if (t.indexKey !== undefined) push(index, indexId(t.indexKey), t);
+      this.byIndex.set(scope, index);
+    }
+    return index.get(indexId(indexKey)) ?? [];
+  }
+}
+
+/** `count` index 1 and `for_each` key "1" are different keys. */
+const indexId = (key: NonNullable<StateInstance["indexKey"]>) => `${typeof key}:${key}`;
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 function dependsOn(instances: StateInstance[], links: Set<string>): RelationshipDraft[] {
-  const byConfig = new Map<string, StateInstance[]>();
+  const byConfig = new Map<string, ConfigGroup>();
   for (const instance of instances) {
     const config = configAddress(instance.address);
-    const group = byConfig.get(config) ?? [];
-    byConfig.set(config, group);
-    group.push(instance);
+    let group = byConfig.get(config);
+    if (!group) {
+      group = new ConfigGroup();
+      byConfig.set(config, group);
+    }
+    group.all.push(instance);
   }
   const out: RelationshipDraft[] = [];
   for (const instance of instances) {
@@ -200,15 +238,17 @@ function dependsOn(instances: StateInstance[], links: Set<string>): Relationship
     const done = new Set<string>();
     const ownModule = configAddress(instance.module);
     for (const dep of instance.dependencies) {
+      const group = byConfig.get(dep);
+      if (!group) continue;
       const depModule = dep.includes(".") ? moduleConfigOf(dep) : "";
       const sameModule = ownModule !== "" && depModule === ownModule;
-      let targets = (byConfig.get(dep) ?? []).filter((t) => !(sameModule && t.module !== instance.module));
+      let targets = sameModule ? group.inModule(instance.module) : group.all;
       // State records dependencies per resource, not per instance. `x[count.index]` and
       // `x[each.key]` are by far the usual references between two expanded resources, so an
       // instance whose index key the target also has depends on that instance only; linking every
       // pair would grow as N×M (millions of edges for two resources of a thousand instances).
       if (instance.indexKey !== undefined && targets.length > 1) {
-        const paired = targets.filter((t) => t.indexKey === instance.indexKey);
+        const paired = group.paired(sameModule ? `m\u0000${instance.module}` : "all", targets, instance.indexKey);
         if (paired.length > 0) targets = paired;
       }
       // A dependency on a resource of many instances, none paired, says only "one of these": the
