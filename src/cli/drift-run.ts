@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { show } from "../findings/drift.js";
 import type { DriftReport } from "../findings/evaluate.js";
 import { type Severity, severityRank } from "../findings/types.js";
 import { CmdbError, describeError, UsageError } from "../util/errors.js";
@@ -67,7 +68,7 @@ async function write(report: DriftReport, opts: DriftCliOptions): Promise<void> 
           f.ci.name,
           f.key,
           f.attribute ?? "",
-          f.diffs?.length ? f.diffs.map((d) => `${fmt(d.declared)} declared, ${fmt(d.live)} live (${d.source})`).join("; ") : f.message,
+          f.diffs?.length ? f.diffs.map((d) => `${show(d.declared)} declared, ${show(d.live)} live (${d.source})`).join("; ") : f.message,
         ]),
       ),
     );
@@ -90,8 +91,4 @@ async function write(report: DriftReport, opts: DriftCliOptions): Promise<void> 
   process.stdout.write(lines.join(""));
 }
 
-function fmt(value: unknown): string {
-  if (value === null || value === undefined) return "absent";
-  if (Array.isArray(value)) return value.length === 0 ? "none" : value.join(",");
-  return String(value);
-}
+

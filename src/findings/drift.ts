@@ -61,6 +61,10 @@ export function computeDrift(cis: readonly DriftCi[], scopeList: readonly DriftS
   const scopes = new Map(scopeList.map((s) => [`${s.source}\u0000${s.scope}`, s]));
   const liveScopes: LiveScope[] = scopeList.map((s) => ({ source: s.source, scope: s.scope }));
   const hasDeclarations = scopeList.some((s) => s.source === DECLARING_SOURCE);
+  const declaredKeys = new Set<string>();
+  for (const { keys, observations } of cis) {
+    if (observations.some((o) => o.status === "present" && o.source === DECLARING_SOURCE && o.attributes.link_kind === undefined)) for (const k of keys) declaredKeys.add(k);
+  }
   const fresh = (source: string, scope: string): boolean => {
     const s = scopes.get(`${source}\u0000${scope}`);
     if (!s?.lastCompleteAt) return false;
@@ -163,7 +167,7 @@ export function computeDrift(cis: readonly DriftCi[], scopeList: readonly DriftS
 
     // unmanaged: live, of a kind Terraform manages, in no state.
     if (declared.length === 0 && hasDeclarations) {
-      const candidates = live.filter((o) => mappingForLive(o.source, o.type)?.manageable(o));
+      const candidates = live.filter((o) => mappingForLive(o.source, o.type)?.manageable(o, declaredKeys));
       if (candidates.some((o) => fresh(o.source, o.scope))) {
         emit(
           "unmanaged",
@@ -281,5 +285,10 @@ function uniqueSources(list: { source: string; scope: string }[]): { source: str
 export function show(value: unknown): string {
   if (value === null || value === undefined) return "absent";
   if (Array.isArray(value)) return value.length === 0 ? "none" : value.join(", ");
+  if (typeof value === "object") {
+    return Object.entries(value)
+      .map(([k, v]) => `${k}=${show(v)}`)
+      .join(" ");
+  }
   return String(value);
 }

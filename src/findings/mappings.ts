@@ -29,8 +29,11 @@ export interface DriftMapping {
   liveTypes: readonly CiType[];
   declared(o: StoredObservation): Comparable;
   live(o: StoredObservation): Comparable;
-  /** False for live things no one declares (templates, default VPCs): never `unmanaged`. */
-  manageable(o: StoredObservation): boolean;
+  /**
+   * False for live things no one declares on their own (templates, default VPCs, the root volume of
+   * a declared instance): never `unmanaged`. `declaredKeys` holds every key of declared CIs.
+   */
+  manageable(o: StoredObservation, declaredKeys: ReadonlySet<string>): boolean;
   /**
    * The live scopes whose complete, fresh collection would have reported this declared thing: only
    * then may it be called `missing`. Undefined when no collected scope covers it.
@@ -174,7 +177,9 @@ const ebsVolume: DriftMapping = {
     out.values.tags = awsTags(o.fields.tags);
     return out;
   },
-  manageable: () => true,
+  // A volume attached to a declared instance is that instance's block device (root_block_device, ebs_block_device).
+  manageable: (o, declaredKeys) =>
+    !list(o.attributes.attachments).some((a) => typeof a.instance_id === "string" && declaredKeys.has(`aws.instance:${a.instance_id}`)),
   covering: awsCovering,
 };
 
@@ -243,28 +248,48 @@ export function mappingForLive(source: string, type: CiType): DriftMapping | und
   return DRIFT_MAPPINGS.find((m) => m.liveSource === source && m.liveTypes.includes(type));
 }
 
-/** The attributes whose normalized values differ. A path only one side knows is compared only when the other side knows its family. */
+/**
+ * The attributes whose normalized values differ. A path only one side knows is compared only when
+ * the other side knows its family; a whole disk or NIC that only one side has is one difference.
+ */
 export function compare(declared: Comparable, live: Comparable): { attribute: string; declared: unknown; live: unknown }[] {
   const out: { attribute: string; declared: unknown; live: unknown }[] = [];
+  const wholes = new Map<string, { declared: Record<string, unknown> | null; live: Record<string, unknown> | null }>();
   const paths = new Set([...Object.keys(declared.values), ...Object.keys(live.values)]);
   for (const path of [...paths].sort()) {
     const family = path.split(".")[0]!;
     const d = declared.values[path];
     const l = live.values[path];
     if (d === undefined && l === undefined) continue;
+    const entity = path.slice(0, path.lastIndexOf("."));
+    const leaf = path.slice(path.lastIndexOf(".") + 1);
     if (d === undefined) {
-      // A live-only path is drift when the whole thing it belongs to is undeclared (a disk or NIC
-      // added by hand), not when the declaration merely leaves one of its attributes unsaid.
-      if (!declared.known.has(family) || declaresEntity(declared, path)) continue;
+      // Drift when the whole thing it belongs to is undeclared (a disk or NIC added by hand), not
+      // when the declaration merely leaves one of its attributes unsaid.
+      if (!declared.known.has(family) || hasEntity(declared, path)) continue;
+      if (entity.includes(".")) {
+        const w = wholes.get(entity) ?? { declared: null, live: {} };
+        w.live![leaf] = l;
+        wholes.set(entity, w);
+        continue;
+      }
     } else if (l === undefined) {
       if (!live.known.has(family)) continue;
+      if (entity.includes(".") && !hasEntity(live, path)) {
+        const w = wholes.get(entity) ?? { declared: {}, live: null };
+        w.declared![leaf] = d;
+        wholes.set(entity, w);
+        continue;
+      }
     }
     if (JSON.stringify(d ?? null) !== JSON.stringify(l ?? null)) out.push({ attribute: path, declared: d ?? null, live: l ?? null });
   }
-  return out;
+  for (const [entity, w] of wholes) out.push({ attribute: entity, declared: w.declared, live: w.live });
+  return out.sort((a, b) => a.attribute.localeCompare(b.attribute));
 }
 
-function declaresEntity(side: Comparable, path: string): boolean {
+/** Whether `side` says anything of the disk or NIC that `path` belongs to. */
+function hasEntity(side: Comparable, path: string): boolean {
   const entity = `${path.slice(0, path.lastIndexOf("."))}.`;
   return entity !== "." && Object.keys(side.values).some((p) => p.startsWith(entity));
 }
