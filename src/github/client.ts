@@ -7,7 +7,10 @@ export interface ClientOptions {
   retries?: number;
   /** Milliseconds per unit of the retry plugin's backoff (1000 by default: 1 s, 4 s, 9 s). */
   retryBaseMs?: number;
-  /** Milliseconds between two writes (GitHub asks for at least one second; env CMDB_GITHUB_WRITE_INTERVAL_MS). */
+  /**
+   * Milliseconds between two writes, and between two writes that notify people (the plugin's defaults
+   * follow GitHub's advice: 1 s and 3 s; env CMDB_GITHUB_WRITE_INTERVAL_MS sets both).
+   */
   writeIntervalMs?: number;
   log?: (line: string) => void;
 }
@@ -42,7 +45,7 @@ export async function createGitHubClient(options: ClientOptions = {}): Promise<O
         log(`github: secondary rate limit on ${o.method} ${o.url}; waiting ${retryAfter}s`);
         return true;
       },
-      ...(interval !== undefined && Number.isFinite(interval) ? { write: spacedWrites(interval) } : {}),
+      ...(interval !== undefined && Number.isFinite(interval) ? { write: spacedWrites(interval), notifications: spacedWrites(interval) } : {}),
     },
   } as ConstructorParameters<typeof OctokitClass>[0]);
 }

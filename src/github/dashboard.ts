@@ -19,7 +19,7 @@ export function dashboardPages(title: string, intro: string, entries: readonly D
   const lines: string[] = [];
   for (const e of entries) {
     lines.push("", `### ${e.number ? `#${e.number} ` : ""}${e.title}`);
-    for (const item of e.items) lines.push(`- ${item.line}`);
+    for (const item of e.items) lines.push(`- ${item.summary ?? item.line}`);
   }
   const pages: string[][] = [[intro.trimEnd()]];
   let size = pages[0]![0]!.length;

@@ -50,7 +50,7 @@ export function driftGroups(findings: readonly Finding[]): IssueGroup[] {
       title: `Drift: ${ci.name} (${ci.type})`,
       body,
       labels: ["drift", severityLabel(worst(list))],
-      items: list.map((f) => ({ id: f.fingerprint, line: itemLine(f) })),
+      items: list.map((f) => ({ id: f.fingerprint, line: itemLine(f), summary: `**${f.kind}** (${f.severity})${f.attribute ? ` \`${cell(f.attribute)}\`` : ""}` })),
     };
   });
 }

@@ -137,9 +137,14 @@ export async function syncIssues(spec: SyncSpec, target: SyncTarget): Promise<Sy
     }
     switch (action.op) {
       case "create-label":
-        await call(`creating label ${action.label.name}`, true, () =>
-          octokit.rest.issues.createLabel({ owner, repo, name: action.label.name, color: action.label.color, description: action.label.description }),
-        );
+        await call(`creating label ${action.label.name}`, true, async () => {
+          try {
+            await octokit.rest.issues.createLabel({ owner, repo, name: action.label.name, color: action.label.color, description: action.label.description });
+          } catch (error) {
+            // Another run created it since we listed: what we wanted exists.
+            if ((error as { status?: number }).status !== 422) throw error;
+          }
+        });
         return;
       case "create": {
         // Not retried: a create the server made but did not answer is found by its marker next run.

@@ -5,8 +5,10 @@
 export interface IssueItem {
   /** Stable id (a finding's fingerprint). */
   id: string;
-  /** One line of Markdown for comments and the dashboard. */
+  /** One line of Markdown for comments. */
   line: string;
+  /** The dashboard's line: without values that change, so a changed value rewrites one issue, not the dashboard too. */
+  summary?: string;
 }
 
 export interface IssueGroup {
