@@ -12,6 +12,8 @@ export interface DriftCliOptions {
   ignoreFile?: string;
   github?: string;
   dryRun?: boolean;
+  sarif?: string;
+  tfDir?: string;
 }
 
 /** Exit 0 when nothing reaches --fail-on, 1 when drift does, 2 on any error (CI gates read these). */
@@ -19,6 +21,7 @@ export async function runDrift(command: Command, opts: DriftCliOptions): Promise
   let failing: boolean;
   try {
     if (opts.json && opts.markdown) throw new UsageError("--json and --markdown are exclusive");
+    if (opts.sarif && !opts.tfDir) throw new UsageError("--sarif needs --tf-dir", { hint: "name the directory of the .tf files, relative to the repository root" });
     const { withStore } = await import("./store-context.js");
     const { evaluateDrift, acknowledge } = await import("../findings/evaluate.js");
     const report = await withStore(command, async ({ store, config, settings }) => {
@@ -31,6 +34,17 @@ export async function runDrift(command: Command, opts: DriftCliOptions): Promise
       }
       return r;
     });
+    if (opts.sarif && opts.tfDir) {
+      const { locateResources } = await import("../findings/tf-locate.js");
+      const { toSarif } = await import("../findings/sarif.js");
+      const { writeFileSync } = await import("node:fs");
+      const sarif = toSarif(report.findings, await locateResources(opts.tfDir), opts.tfDir);
+      try {
+        writeFileSync(opts.sarif, `${JSON.stringify(sarif, null, 2)}\n`);
+      } catch (error) {
+        throw new CmdbError(`cannot write the SARIF file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { where: opts.sarif });
+      }
+    }
     await write(report, opts);
     failing = report.findings.some((f) => reaches(f.severity, opts.failOn));
   } catch (error) {

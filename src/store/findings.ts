@@ -39,13 +39,21 @@ export interface FindingRecord<F = unknown> {
   finding: F;
 }
 
-/** Every CI that is not retired, with all its observations, and every scope's state: what drift reads. */
+/**
+ * Every CI that is not retired, with all its observations, and every scope's state: what drift
+ * reads. Each set comes as one JSON text: on PGlite that is several times faster than decoding tens
+ * of thousands of rows column by column.
+ */
 export async function driftInput(sql: Sql): Promise<{ cis: DriftCi[]; scopes: DriftScope[] }> {
-  const ciRows = await sql.query<CiRow>("SELECT * FROM ci WHERE status <> 'retired' ORDER BY id");
-  const byCi = new Map<string, StoredObservation[]>();
-  const obsRows = await sql.query<ObservationRow>(
-    "SELECT o.* FROM observation o JOIN ci ON ci.id = o.ci_id WHERE ci.status <> 'retired' ORDER BY o.ci_id, o.source, o.scope, o.ref",
+  const asJson = async <T>(query: string): Promise<T[]> => {
+    const [row] = await sql.query<{ j: string | null }>(query);
+    return row?.j ? (JSON.parse(row.j) as T[]) : [];
+  };
+  const ciRows = await asJson<CiRow>("SELECT json_agg(c ORDER BY c.id)::text AS j FROM ci c WHERE c.status <> 'retired'");
+  const obsRows = await asJson<ObservationRow>(
+    "SELECT json_agg(o ORDER BY o.ci_id, o.source, o.scope, o.ref)::text AS j FROM observation o JOIN ci ON ci.id = o.ci_id WHERE ci.status <> 'retired'",
   );
+  const byCi = new Map<string, StoredObservation[]>();
   for (const row of obsRows) {
     const o = observationFromRow(row);
     const list = byCi.get(o.ciId);

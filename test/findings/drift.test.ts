@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +11,11 @@ import { Store } from "../../src/store/store.js";
 import { runCli } from "../helpers/cli.js";
 import { dropTestSchemas, ENGINES } from "../helpers/engines.js";
 import { storeDump } from "../helpers/store-dump.js";
+import { startStandIn, TOKEN } from "../github/stand-in.js";
 import { collectLive, ingestLive, LabFiles, labState, matchingDb01, resource, settings } from "./lab.js";
+
+/** These tests run the CLI several times, each opening PGlite: generous on a loaded machine, never a speed test. */
+const SLOW = 300_000;
 
 let live: ObservationBatch[];
 beforeAll(async () => {
@@ -64,7 +68,7 @@ describe.each(ENGINES.filter((e) => e.available))("drift on $name", (engine) => 
       expect(dump).not.toContain(secret);
     }
     await store.close();
-  });
+  }, SLOW);
 
   it("keeps each finding's lifecycle: one fingerprint while the value keeps changing, resolved, reopened as a flap", async () => {
     const store = await engine.open();
@@ -101,7 +105,7 @@ describe.each(ENGINES.filter((e) => e.available))("drift on $name", (engine) => 
     const fourth = await evaluateDrift(store, {}, settings, { now: at(3) });
     expect(fourth.lifecycle[memory.fingerprint]).toMatchObject({ firstSeen: at(0).toISOString(), reopenedAt: at(3).toISOString(), flaps: 1 });
     await store.close();
-  });
+  }, SLOW);
 
   it("says the live data is stale instead of claiming drift, and keeps the open findings open", async () => {
     const store = await engine.open();
@@ -121,7 +125,7 @@ describe.each(ENGINES.filter((e) => e.available))("drift on $name", (engine) => 
     const open = await listFindingRecords(store.engine, "open");
     expect(open.map((r) => r.fingerprint)).toContain(memory.fingerprint);
     await store.close();
-  });
+  }, SLOW);
 });
 
 describe("ignores", () => {
@@ -161,7 +165,7 @@ describe("ignores", () => {
     expect(report.expiredIgnores).toEqual([{ rule: "aws.instance:i-0a1b2c3d4e5f63002:*", origin: "config drift.ignore[1]", expired: "2020-01-01T23:59:59.999Z" }]);
     expect(report.ignored.find((i) => i.ci === "web-01")).toMatchObject({ origin: "config drift.ignore[0]", reason: "AMI rolled by the patch pipeline" });
     await store.close();
-  });
+  }, SLOW);
 });
 
 describe("cmdb drift", () => {
@@ -184,7 +188,7 @@ describe("cmdb drift", () => {
     expect(table.stdout).toMatch(/IaC coverage: \d+(\.\d+)?% of live machines/);
     expect((await runCli(["--db", db, "drift", "--fail-on", "high"], { cwd: dir })).code).toBe(0);
     expect((await runCli(["--db", db, "drift", "--fail-on", "medium"], { cwd: dir })).code).toBe(1);
-  });
+  }, SLOW);
 
   it("--json has findings with fingerprint, kind, severity, ci and diffs", async () => {
     const r = await runCli(["--db", db, "drift", "--json"], { cwd: dir });
@@ -195,7 +199,7 @@ describe("cmdb drift", () => {
     expect(memory.fingerprint).toMatch(/^[0-9a-f]{20}$/);
     expect(memory.ci.id).toMatch(/^ci_/);
     expect(memory.diffs).toEqual([{ attribute: "memory_mb", declared: 2048, live: 4096, source: "proxmox" }]);
-  });
+  }, SLOW);
 
   it("--markdown prints a report with a findings table and coverage", async () => {
     const r = await runCli(["--db", db, "drift", "--markdown", "--fail-on", "none"], { cwd: dir });
@@ -203,7 +207,29 @@ describe("cmdb drift", () => {
     expect(r.stdout).toContain("# Drift report");
     expect(r.stdout).toContain("| medium | changed | web01 (`proxmox.vm:lab/100`) | memory_mb | 2048 | 4096 (proxmox) |");
     expect(r.stdout).toContain("## Coverage");
-  });
+  }, SLOW);
+
+  it("--sarif locates findings of Terraform-managed CIs on the line of their resource block", async () => {
+    const out = join(dir, "drift.sarif");
+    const r = await runCli(["--db", db, "drift", "--fail-on", "none", "--sarif", out, "--tf-dir", "test/fixtures/cross-source/tf"]);
+    expect(r.code).toBe(0);
+    const sarif = JSON.parse(readFileSync(out, "utf8")) as { version: string; runs: { results: { ruleId: string; level: string; message: { text: string }; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[]; properties: { attribute?: string } }[] }[] };
+    expect(sarif.version).toBe("2.1.0");
+    const results = sarif.runs[0]!.results;
+    const memory = results.find((x) => x.properties.attribute === "memory_mb")!;
+    expect(memory).toMatchObject({ ruleId: "drift/changed", level: "warning" });
+    expect(memory.locations[0]!.physicalLocation).toEqual({ artifactLocation: { uri: "test/fixtures/cross-source/tf/main.tf" }, region: { startLine: 13 } });
+    const type = results.find((x) => x.properties.attribute === "instance_type")!;
+    expect(type.locations[0]!.physicalLocation).toEqual({ artifactLocation: { uri: "test/fixtures/cross-source/tf/ec2.tf" }, region: { startLine: 12 } });
+    // Unmanaged CIs have no declaring block: not in SARIF.
+    expect(results.some((x) => x.ruleId === "drift/unmanaged")).toBe(false);
+    const broken = join(dir, "broken");
+    mkdirSync(broken);
+    writeFileSync(join(broken, "main.tf"), 'resource "aws_instance" "x" {\n  ami = \n');
+    const bad = await runCli(["--db", db, "drift", "--sarif", out, "--tf-dir", broken], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(`cmdb: ${join(broken, "main.tf")}: not valid HCL (run \`terraform validate\` there)`);
+  }, SLOW);
 
   it("exits 2 with one clear line on bad usage or a bad ignore file", async () => {
     const bad = await runCli(["--db", db, "drift", "--fail-on", "severe"], { cwd: dir });
@@ -214,5 +240,34 @@ describe("cmdb drift", () => {
     const noToken = await runCli(["--db", db, "drift", "--github", "o/r"], { cwd: dir, env: { GITHUB_TOKEN: "", GH_TOKEN: "" } });
     expect(noToken.code).toBe(2);
     expect(noToken.stderr).toContain("set GITHUB_TOKEN or GH_TOKEN");
-  });
+  }, SLOW);
+
+  it("--github opens issues through octokit, writes nothing on an unchanged run, and --dry-run sends no write", async () => {
+    const gh = await startStandIn();
+    const env = { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url, CMDB_GITHUB_WRITE_INTERVAL_MS: "0" };
+    try {
+      const dry = await runCli(["--db", db, "drift", "--github", "lab-org/infra", "--dry-run"], { cwd: dir, env });
+      expect(dry.code).toBe(1);
+      expect(gh.writes()).toBe(0);
+      expect(dry.stderr).toMatch(/would create issue "Drift: web01 \(virtual_machine\)"/);
+      expect(dry.stderr).toContain("| medium | changed | memory_mb | 2048 | 4096 (proxmox) |");
+
+      const first = await runCli(["--db", db, "drift", "--github", "lab-org/infra"], { cwd: dir, env });
+      expect(first.code).toBe(1);
+      const titles = [...gh.issues.values()].map((i) => i.title);
+      expect(titles).toContain("Drift: web01 (virtual_machine)");
+      expect(titles).toContain("CMDB drift dashboard");
+      const everything = JSON.stringify([...gh.issues.values()]);
+      for (const secret of ["lab-cloudinit-secret", "lab-inventory-secret", TOKEN]) expect(everything).not.toContain(secret);
+      expect(first.stderr).not.toContain(TOKEN);
+
+      gh.reset();
+      const second = await runCli(["--db", db, "drift", "--github", "lab-org/infra"], { cwd: dir, env });
+      expect(second.code).toBe(1);
+      expect(gh.writes()).toBe(0);
+      expect(gh.violations).toEqual([]);
+    } finally {
+      await gh.close();
+    }
+  }, SLOW);
 });

@@ -29,6 +29,9 @@ function report(findings: Finding[]): DriftReport {
 const web = (memory = 4096) => changed("web01", "proxmox.vm:lab/100", "memory_mb", 2048, memory);
 const db = () => changed("db01", "proxmox.vm:lab/101", "tags", ["prod"], ["db", "prod"]);
 
+/** Each test runs the sync several times against a local server: generous on a loaded machine, never a speed test. */
+const SLOW = 300_000;
+
 let gh: StandIn;
 beforeEach(async () => {
   gh = await startStandIn();
@@ -47,7 +50,7 @@ async function sync(findings: Finding[], options: { dryRun?: boolean; budget?: R
     budget: options.budget ?? writeBudget([]),
     dryRun: options.dryRun ?? false,
     log: (l) => options.log?.push(l),
-  });
+  }, SLOW);
 }
 
 const open = () => [...gh.issues.values()].filter((i) => i.state === "open");
@@ -65,7 +68,7 @@ describe("GitHub issue sync", () => {
     expect(gh.labels.get("severity:medium")).toMatchObject({ color: "fbca04" });
     expect(issueOf(DASHBOARD_TITLE).body).toContain(`### #${issue.number} Drift: web01 (virtual_machine)`);
     expect(result.created).toBe(3);
-  });
+  }, SLOW);
 
   it("an unchanged second run makes no write call, and reads one page of issues", async () => {
     await sync([web(), db()]);
@@ -74,7 +77,7 @@ describe("GitHub issue sync", () => {
     expect(gh.writes()).toBe(0);
     expect(gh.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /repos/lab-org/infra/issues"]);
     expect(result.actions).toEqual([]);
-  });
+  }, SLOW);
 
   it("a changed value updates that one body; a new finding on the CI adds a comment", async () => {
     await sync([web(), db()]);
@@ -88,7 +91,7 @@ describe("GitHub issue sync", () => {
     const cpu = changed("web01", "proxmox.vm:lab/100", "cpu.vcpus", 2, 4);
     await sync([web(8192), cpu, db()]);
     expect(issue.comments.at(-1)).toContain("`cpu.vcpus`: 2 declared, 4 live (proxmox)");
-  });
+  }, SLOW);
 
   it("a fix closes the issue with a comment (completed); a regression reopens it", async () => {
     await sync([web(), db()]);
@@ -101,7 +104,7 @@ describe("GitHub issue sync", () => {
     expect(issue).toMatchObject({ state: "open", state_reason: "reopened" });
     expect(issue.comments.at(-1)).toContain("came back");
     expect([...gh.issues.values()].filter((i) => i.title.includes("web01"))).toHaveLength(1);
-  });
+  }, SLOW);
 
   it("respects a person closing as not planned: the findings are acknowledged and it stays closed", async () => {
     await sync([web(), db()]);
@@ -113,7 +116,7 @@ describe("GitHub issue sync", () => {
     expect(issue.state).toBe("closed");
     expect(result.acknowledged).toEqual([web().fingerprint]);
     expect(gh.writes()).toBe(0);
-  });
+  }, SLOW);
 
   it("waits out a secondary rate limit (403 with retry-after) and completes", async () => {
     gh.faults.push({
@@ -128,7 +131,7 @@ describe("GitHub issue sync", () => {
     expect(open()).toHaveLength(3);
     expect(gh.requests.filter((r) => r.status === 403)).toHaveLength(1);
     expect(log.some((l) => /secondary rate limit .* waiting 1s/.test(l))).toBe(true);
-  });
+  }, SLOW);
 
   it("a 500 midway fails the run; the next run completes it without duplicates", async () => {
     // The server creates the second issue but answers 500, and keeps failing that request.
@@ -141,7 +144,7 @@ describe("GitHub issue sync", () => {
     gh.reset();
     await sync([web(), db()]);
     expect(gh.writes()).toBe(0);
-  });
+  }, SLOW);
 
   it("two runs at once leave one open issue per CI: the newer duplicate is closed as duplicate", async () => {
     await Promise.all([sync([web(), db()]), sync([web(), db()])]);
@@ -150,7 +153,7 @@ describe("GitHub issue sync", () => {
     expect([...byTitle.values()].every((n) => n === 1)).toBe(true);
     expect(byTitle.size).toBe(3);
     for (const dup of [...gh.issues.values()].filter((i) => i.state === "closed")) expect(dup.state_reason).toBe("duplicate");
-  });
+  }, SLOW);
 
   it("--dry-run prints every write with its body and sends none", async () => {
     await sync([web()]);
@@ -161,7 +164,7 @@ describe("GitHub issue sync", () => {
     expect(result.actions.map((a) => a.op).sort()).toEqual(["create", "update", "update"]);
     expect(log.join("\n")).toMatch(/would create issue "Drift: db01 \(virtual_machine\)"/);
     expect(log.join("\n")).toContain("| 2048 | 8192 (proxmox) |");
-  });
+  }, SLOW);
 
   it("defers writes beyond the secondary limits to the next run and says so on the dashboard", async () => {
     const many = Array.from({ length: 6 }, (_, i) => changed(`vm${i}`, `proxmox.vm:lab/${200 + i}`, "memory_mb", 1024, 2048));
@@ -171,5 +174,5 @@ describe("GitHub issue sync", () => {
     expect(issueOf(DASHBOARD_TITLE).body).toContain(`${result.deferred} write(s) were deferred`);
     await sync(many);
     expect(open()).toHaveLength(7);
-  });
+  }, SLOW);
 });
