@@ -50,7 +50,7 @@ async function sync(findings: Finding[], options: { dryRun?: boolean; budget?: R
     budget: options.budget ?? writeBudget([]),
     dryRun: options.dryRun ?? false,
     log: (l) => options.log?.push(l),
-  }, SLOW);
+  });
 }
 
 const open = () => [...gh.issues.values()].filter((i) => i.state === "open");
