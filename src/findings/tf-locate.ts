@@ -27,12 +27,12 @@ export async function locateResources(dir: string): Promise<Map<string, Declared
     const lineOf = (header: RegExp) => lines.findIndex((l) => header.test(l)) + 1;
     for (const [type, byName] of Object.entries(resources)) {
       for (const name of Object.keys(byName)) {
-        const line = lineOf(new RegExp(`^\\s*resource\\s+"${escape(type)}"\\s+"${escape(name)}"\\s*\\{`));
+        const line = lineOf(new RegExp(`^\\s*resource\\s+"${reEscape(type)}"\\s+"${reEscape(name)}"\\s*\\{`));
         if (line > 0) out.set(`${type}.${name}`, { file, line });
       }
     }
     for (const name of Object.keys(modules)) {
-      const line = lineOf(new RegExp(`^\\s*module\\s+"${escape(name)}"\\s*\\{`));
+      const line = lineOf(new RegExp(`^\\s*module\\s+"${reEscape(name)}"\\s*\\{`));
       if (line > 0) out.set(`module.${name}`, { file, line });
     }
   }
@@ -56,7 +56,7 @@ function tfFiles(dir: string): string[] {
   return out;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * The block that declares a Terraform address: `aws_instance.web[0]` → `aws_instance.web`; a
