@@ -16,21 +16,24 @@ export interface DashboardEntry {
  * item under the issue that carries it; split into pages before GitHub's body limit.
  */
 export function dashboardPages(title: string, intro: string, entries: readonly DashboardEntry[], limit = PAGE_LIMIT): { title: string; body: string }[] {
-  const lines: string[] = [];
-  for (const e of entries) {
-    lines.push("", `### ${e.number ? `#${e.number} ` : ""}${e.title}`);
-    for (const item of e.items) lines.push(`- ${item.summary ?? item.line}`);
-  }
+  // One block per issue, kept on one page: a heading never parts from its items unless they alone pass the limit.
+  const blocks = entries.map((e) => ["", `### ${e.number ? `#${e.number} ` : ""}${e.title}`, ...e.items.map((item) => `- ${item.summary ?? item.line}`)]);
   const pages: string[][] = [[intro.trimEnd()]];
   let size = pages[0]![0]!.length;
-  for (const line of lines) {
-    const room = line.length + 1;
-    if (size + room > limit && pages[pages.length - 1]!.length > 1) {
+  const room = (lines: string[]) => lines.reduce((n, l) => n + l.length + 1, 0);
+  for (const block of blocks) {
+    if (size + room(block) > limit && pages[pages.length - 1]!.length > 0) {
       pages.push([]);
       size = 0;
     }
-    pages[pages.length - 1]!.push(line.length > limit ? `${line.slice(0, limit - 1)}…` : line);
-    size += room;
+    for (const line of block) {
+      if (size + line.length + 1 > limit && pages[pages.length - 1]!.length > 0) {
+        pages.push([]);
+        size = 0;
+      }
+      pages[pages.length - 1]!.push(line.length > limit ? `${line.slice(0, limit - 1)}…` : line);
+      size += line.length + 1;
+    }
   }
   return pages.map((p, i) => ({
     title: i === 0 ? title : `${title} (page ${i + 1})`,
