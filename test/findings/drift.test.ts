@@ -20,7 +20,7 @@ const SLOW = 300_000;
 let live: ObservationBatch[];
 beforeAll(async () => {
   live = await collectLive();
-}, 120_000);
+}, SLOW);
 afterAll(dropTestSchemas);
 
 const find = (findings: Finding[], kind: string, ci: string, attribute?: string) =>
@@ -179,7 +179,7 @@ describe("cmdb drift", () => {
     await files.ingestDeclared(store, labState());
     await ingestLive(store, live);
     await store.close();
-  }, 120_000);
+  }, SLOW);
 
   it("prints a table and exits 1 on drift; --fail-on gates on severity", async () => {
     const table = await runCli(["--db", db, "drift"], { cwd: dir });
