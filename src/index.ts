@@ -27,3 +27,5 @@ export { ec2Task } from "./ingest/ec2.js";
 export { ingestProxmoxBatches, proxmoxTask } from "./ingest/proxmox.js";
 export { hostsFromCmdb, sshConfigFor, sshTask } from "./ingest/ssh.js";
 export { BitwardenCli, parseSecretRef, SecretResolver } from "./secrets/index.js";
+export * as findings from "./findings/index.js";
+export * as github from "./github/index.js";

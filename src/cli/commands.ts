@@ -3,6 +3,7 @@ import { registerAnsible } from "./ansible.js";
 import { registerQueries } from "./ci.js";
 import { registerDemo } from "./demo.js";
 import { registerDiscover } from "./discover.js";
+import { registerDrift } from "./drift.js";
 import { registerIdentity } from "./identity.js";
 import { registerIngest } from "./ingest.js";
 import { registerSnapshot } from "./snapshot.js";
@@ -19,4 +20,5 @@ export function registerCommands(program: Command): void {
   registerSnapshot(program);
   registerDemo(program);
   registerAnsible(program);
+  registerDrift(program);
 }

@@ -35,6 +35,40 @@ export const identitySchema = z
   })
   .strict();
 
+const SEVERITY = z.enum(["critical", "high", "medium", "low", "info"]);
+
+/** `cmdb drift`: freshness, severities and ignores (see src/findings/README.md). */
+export const driftSchema = z
+  .object({
+    liveLifetime: duration.optional().describe("how long a live source's last complete run stays fresh when reconcile.lifetime does not say (default 24h)"),
+    staleAfter: duration.optional().describe("a CI no source has seen for this long is a stale finding (default 7d)"),
+    ignoreFile: z.string().optional().describe("ignore file (default ./.cmdbignore when present)"),
+    severity: z
+      .array(
+        z
+          .object({
+            kind: z.enum(["changed", "missing", "unmanaged", "not-in-inventory", "inventory-orphan", "stale"]).optional(),
+            type: z.string().optional(),
+            attribute: z.string().optional(),
+            severity: SEVERITY,
+          })
+          .strict(),
+      )
+      .optional(),
+    ignore: z
+      .array(
+        z
+          .object({
+            rule: z.string().min(1),
+            reason: z.string().min(1),
+            expires: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date YYYY-MM-DD").optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     $schema: z.string().optional().describe("this file's JSON Schema, for editors"),
@@ -42,6 +76,7 @@ export const configSchema = z
     reconcile: reconcileSchema.optional(),
     identity: identitySchema.optional(),
     sources: sourcesSchema.optional(),
+    drift: driftSchema.optional(),
   })
   .strict();
 

@@ -155,6 +155,36 @@ CREATE TABLE identity_override (
 );
 `,
   },
+  {
+    id: 4,
+    name: "findings and GitHub write log",
+    sql: `
+CREATE TABLE finding (
+  fingerprint text PRIMARY KEY,
+  kind text NOT NULL,
+  severity text NOT NULL,
+  ci_id text NOT NULL,
+  ci_key text NOT NULL,
+  attribute text,
+  status text NOT NULL,
+  acknowledged boolean NOT NULL DEFAULT false,
+  first_seen timestamptz NOT NULL,
+  last_seen timestamptz NOT NULL,
+  resolved_at timestamptz,
+  reopened_at timestamptz,
+  flaps integer NOT NULL DEFAULT 0,
+  data jsonb NOT NULL
+);
+CREATE INDEX finding_status_idx ON finding (status);
+CREATE INDEX finding_ci_idx ON finding (ci_id);
+
+CREATE TABLE github_write (
+  repo text NOT NULL,
+  at timestamptz NOT NULL
+);
+CREATE INDEX github_write_idx ON github_write (repo, at);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.id;

@@ -223,6 +223,7 @@ export class Store {
     );
     await tx.query("DELETE FROM pending_relationship WHERE from_ci = $1", [from]);
     await tx.query("UPDATE change SET ci_id = $2 WHERE ci_id = $1", [from, to]);
+    await tx.query("UPDATE finding SET ci_id = $2 WHERE ci_id = $1", [from, to]);
     await tx.query("UPDATE ci_alias SET ci_id = $2 WHERE ci_id = $1", [from, to]);
     await tx.query(
       `INSERT INTO ci_alias (id, ci_id, run_id, at, keys) VALUES ($1, $2, $3, now(), $4::jsonb)

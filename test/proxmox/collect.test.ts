@@ -97,7 +97,7 @@ describe.runIf(openssl.ok)("collectProxmox against a replayed cluster over TLS",
         { name: "scsi1", storage: "ceph-pool", volume: "vm-100-disk-1", size_gb: 100 },
       ],
       interfaces: [
-        { name: "net0", model: "virtio", mac: "bc:24:11:aa:00:01", bridge: "vmbr0", ips: ["10.10.0.10", "2001:db8:10::10"] },
+        { name: "net0", model: "virtio", mac: "bc:24:11:aa:00:01", bridge: "vmbr0", firewall: true, ips: ["10.10.0.10", "2001:db8:10::10"] },
         { name: "net1", model: "virtio", mac: "bc:24:11:aa:00:02", bridge: "vmbr1", vlan: 20, ips: ["10.20.0.10"] },
       ],
     });

@@ -44,7 +44,7 @@ describe("Proxmox property strings", () => {
       }),
     ).toEqual([
       { name: "net0", model: "virtio", mac: "bc:24:11:00:00:01", bridge: "vmbr0", vlan: 5 },
-      { name: "net2", model: "vmxnet3", mac: "bc:24:11:00:00:02", bridge: "vmbr2" },
+      { name: "net2", model: "vmxnet3", mac: "bc:24:11:00:00:02", bridge: "vmbr2", firewall: true },
       { name: "net10", model: "e1000", mac: "bc:24:11:00:00:0a", bridge: "vmbr1" },
     ]);
     expect(disks("qemu", { ide2: "none,media=cdrom", ide0: "local-lvm:vm-1-cloudinit,media=cdrom", scsi0: "/dev/disk/by-id/ata-X,size=100G", unused0: "local-lvm:vm-1-disk-9" })).toEqual([

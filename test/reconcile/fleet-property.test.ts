@@ -41,7 +41,7 @@ interface Machine {
   seenBy: Set<(typeof SOURCES)[number]>;
 }
 
-export interface Fleet {
+interface Fleet {
   /** Batches in ingest order. */
   batches: ObservationBatch[];
   /** `source\0ref` → the machine it is (ghosts: -1). */
@@ -49,7 +49,7 @@ export interface Fleet {
   machines: number;
 }
 
-export function generateFleet(seed: number, n: number): Fleet {
+function generateFleet(seed: number, n: number): Fleet {
   const rnd = prng(seed);
   const pick = (p: number) => rnd() < p;
   const machines: Machine[] = [];

@@ -272,6 +272,7 @@ interface Interface {
   bridge?: string;
   vlan?: number;
   model?: string;
+  firewall?: boolean;
   ips?: string[];
 }
 
@@ -296,6 +297,7 @@ export function networkDevices(kind: "qemu" | "lxc", config: GuestConfig): Inter
     if (bridge) nic.bridge = bridge;
     const tag = num(props.get("tag"));
     if (tag !== undefined) nic.vlan = tag;
+    if (flagValue(props.get("firewall"))) nic.firewall = true;
     out.push(nic);
   }
   return out;

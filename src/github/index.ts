@@ -1,0 +1,7 @@
+export { type WriteBudget, writeBudget } from "./budget.js";
+export { type ClientOptions, createGitHubClient } from "./client.js";
+export { dashboardPages } from "./dashboard.js";
+export { DASHBOARD_TITLE, driftGroups, driftSyncSpec, syncDriftIssues } from "./drift-issues.js";
+export { contentHash, type Marker, parseMarker } from "./marker.js";
+export { describeAction, type SyncTarget, syncIssues } from "./sync.js";
+export type * from "./types.js";
