@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { durationSchema as duration } from "./duration.js";
+import { rotationConfigSchema } from "../findings/rotation/policy.js";
 import { sourcesSchema } from "./sources.js";
 
 /**
@@ -27,6 +28,7 @@ export const configSchema = z
     database: z.string().optional(),
     reconcile: reconcileSchema.optional(),
     sources: sourcesSchema.optional(),
+    rotation: rotationConfigSchema.optional(),
   })
   .strict();
 
