@@ -4,6 +4,7 @@ import { registerQueries } from "./ci.js";
 import { registerDemo } from "./demo.js";
 import { registerDiscover } from "./discover.js";
 import { registerIngest } from "./ingest.js";
+import { registerRotation } from "./rotation.js";
 import { registerSnapshot } from "./snapshot.js";
 
 /**
@@ -17,4 +18,5 @@ export function registerCommands(program: Command): void {
   registerSnapshot(program);
   registerDemo(program);
   registerAnsible(program);
+  registerRotation(program);
 }
