@@ -20,6 +20,8 @@ export interface BwRunner {
   command: string;
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
+  /** What to do when `bw` is missing, if not installing it or reading an export. */
+  missingHint?: string;
 }
 
 /** bw 2025.12.0 and later expect userDecryptionOptions, which older Vaultwarden servers do not send. */
@@ -48,7 +50,7 @@ export function runBw(runner: BwRunner, args: string[], where: string): Promise<
         reject(
           new CmdbError(`the Bitwarden CLI \`${runner.command}\` is not installed or not on PATH`, {
             where,
-            hint: "install it (npm install -g @bitwarden/cli, or https://bitwarden.com/help/cli/), or read an export with --from-export",
+            hint: runner.missingHint ?? "install it (npm install -g @bitwarden/cli, or https://bitwarden.com/help/cli/), or read an export with --from-export",
           }),
         );
         return;
