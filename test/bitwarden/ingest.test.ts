@@ -8,9 +8,10 @@ import { ingestSource } from "../../src/ingest/source.js";
 import { ingestBatch } from "../../src/reconcile/ingest.js";
 import { bitwardenSource } from "../../src/sources/bitwarden/index.js";
 import { collectProxmox } from "../../src/sources/proxmox/index.js";
-import { changesSince, findCis, listCis, walk } from "../../src/store/queries.js";
+import { changesSince, ciDetail, findCis, listCis, walk } from "../../src/store/queries.js";
 import type { Store } from "../../src/store/store.js";
 import { BW_DIR, BW_SESSION, bwCalls, bwEnv } from "../discover/bw-standin.js";
+import { corpusDir } from "../helpers/corpus.js";
 import { dropTestSchemas, ENGINES } from "../helpers/engines.js";
 import { startReplayServer } from "../helpers/replay-server.js";
 import { commandWorks, requireService } from "../helpers/services.js";
@@ -85,6 +86,30 @@ describe.each(ENGINES)("cmdb ingest bitwarden on $name", (engine) => {
 
       const again = await ingestSource(store, bitwardenSource, {}, { settings, env: vaultEnv() });
       expect(again[0]!.counts).toMatchObject({ new: 0, changed: 0, gone: 0 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("ingests recorded `bw list items` answers: items of one name stay apart by id, and no password or hidden field lands", async (ctx) => {
+    if (!engine.available) ctx.skip();
+    const store = await engine.open();
+    try {
+      const corpus = corpusDir("bitwarden");
+      const files = [join(BW_DIR, "bw-list-items-2022.json"), ...(corpus ? [join(corpus, "bw-list-items-search-securenote.json")] : [])];
+      const env = vaultEnv("unlocked", corpus ? { BW_STANDIN_COLLECTIONS: join(corpus, "bw-list-collections.json") } : {}, files);
+      const [result] = await ingestSource(store, bitwardenSource, {}, { settings, env });
+      expect(result!.counts.new).toBe(corpus ? 4 : 3);
+      const cis = await listCis(store.engine, { type: "credential" });
+      expect(cis.filter((c) => c.name === "dupe_name").map((c) => c.keys).sort()).toEqual([
+        ["bitwarden.item:5ebd4d31-104c-49fc-a09c-aedf003d28ad"],
+        ["bitwarden.item:90657653-6695-496d-9431-aedf003d3015"],
+      ]);
+      const [aTest] = await findCis(store.engine, "bitwarden.item:90992f63-ddb6-4e76-8bfc-aede016ca5eb");
+      const detail = await ciDetail(store.engine, aTest!.id);
+      expect(detail.attributes).toMatchObject({ username: "userA", last_rotated: "2022-07-26T23:03:23.399Z", last_rotated_from: "password_revision" });
+      const dump = await storeDump(store);
+      for (const secret of ["passwordA", "this is a new secret", "a_new_secret: this is secret", "not secret", '"yyy"']) expect(dump, secret).not.toContain(secret);
     } finally {
       await store.close();
     }
