@@ -2,7 +2,9 @@ import type { ReconcileSettings } from "../config/schema.js";
 import { type IngestResult, ingestBatch } from "../reconcile/ingest.js";
 import type { Sql } from "../store/engine.js";
 import type { Store } from "../store/store.js";
-import type { KeyLookup, SourceDefinition } from "../sources/contract.js";
+import type { IngestContext, LiveSourceName, LiveTask } from "../discover/task.js";
+import { ingestInOrder } from "../discover/task.js";
+import type { KeyLookup, SourceDefinition, SourceRun } from "../sources/contract.js";
 import { CmdbError } from "../util/errors.js";
 
 /** The store's answers to a source's `link`: how many CIs carry a key, and a key naming one CI. */
@@ -61,4 +63,34 @@ export async function ingestSource(store: Store, source: SourceDefinition, cliOp
   const results: IngestResult[] = [];
   for (const batch of collected.batches) results.push(await ingestBatch(store, batch, { settings: options.settings }));
   return results;
+}
+
+/**
+ * A registry source as one task of `cmdb discover`: collect, then (with the store open) draw its
+ * edges and ingest its batches in order. A failed collection is recorded against the scopes the
+ * source reported before, so that `cmdb runs` shows them failed; nothing is marked gone.
+ */
+export async function sourceTask(source: SourceDefinition, section: unknown, where: string, env: NodeJS.ProcessEnv): Promise<LiveTask> {
+  const run: SourceRun = (await source.load()).fromConfig(section, where);
+  let linkState: unknown;
+  return {
+    source: source.name as LiveSourceName,
+    label: source.name,
+    waitingOn: `waiting on ${source.name}`,
+    async collect({ signal, onProgress }) {
+      const collected = await run.collect({ env, onProgress: (m) => onProgress(m.replace(new RegExp(`^${source.name}: `), "")), ...(signal ? { signal } : {}) });
+      linkState = collected.linkState;
+      return { batches: collected.batches, errors: collected.errors };
+    },
+    async ingest(collected, context: IngestContext) {
+      const linked = run.link ? await run.link({ ...collected, linkState }, storeKeyLookup(context.store.engine)) : collected;
+      const out = await ingestInOrder(linked.batches, context);
+      return { results: out.results, errors: [...linked.errors, ...out.errors] };
+    },
+    async failedScopes(collected, context) {
+      if (collected && collected.batches.length > 0) return [];
+      const known = await context.store.scopesOf(context.store.engine, source.name);
+      return known.length > 0 ? known.map((s) => s.scope) : [`${source.name}:(not collected)`];
+    },
+  };
 }

@@ -37,6 +37,8 @@ export interface SourceRun {
 export interface SourceImplementation {
   /** From the CLI's options (commander's camelCase object), checked: throws UsageError. */
   fromOptions(options: Record<string, unknown>): SourceRun;
+  /** From its section of cmdb.config.yaml (`sources.<name>`), for `cmdb discover`; `where` names it in errors. */
+  fromConfig(section: unknown, where: string): SourceRun;
 }
 
 export interface SourceDefinition {

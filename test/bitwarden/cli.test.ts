@@ -132,3 +132,24 @@ describe("cmdb ingest bitwarden and cmdb rotation errors", { timeout: 300_000 },
     expect(JSON.parse(r.stdout)).toMatchObject({ source: "bitwarden", scope: "bitwarden:export/export-rotation.json", counts: { new: 5 } });
   });
 });
+
+describe("cmdb discover with sources.bitwarden", { timeout: 300_000 }, () => {
+  it("collects the vault with the other sources; a locked vault later fails the run and retires nothing", async () => {
+    const db = pgliteDir();
+    const file = join(tmp, "discover.yaml");
+    writeFileSync(file, `sources:\n  bitwarden:\n    folder: Infrastructure\n${ROTATION_CONFIG}`);
+    const first = await runCli(["--db", db, "--config", file, "discover", "--json"], { env: env() });
+    expect(first.code, first.stderr).toBe(0);
+    const report = JSON.parse(first.stdout) as { ok: boolean; sources: { source: string; new: number; runs: { scope: string; outcome: string }[] }[] };
+    expect(report.sources.map((s) => [s.source, s.new, s.runs.map((r) => [r.scope, r.outcome])])).toEqual([
+      ["bitwarden", 5, [["bitwarden:vault.lab.example/email@example.com?folder=Infrastructure", "success"]]],
+    ]);
+    const locked = await runCli(["--db", db, "--config", file, "discover", "--json"], { env: env("locked") });
+    expect(locked.code).toBe(1);
+    const failed = JSON.parse(locked.stdout) as { sources: { errors: { message: string }[]; runs: { scope: string; outcome: string }[] }[] };
+    expect(failed.sources[0]!.errors[0]!.message).toContain("the Bitwarden vault is locked");
+    expect(failed.sources[0]!.runs).toEqual([expect.objectContaining({ scope: "bitwarden:vault.lab.example/email@example.com?folder=Infrastructure", outcome: "failed" })]);
+    const cis = await cliJson<{ status: string }[]>(["--db", db, "ci", "list", "--type", "credential", "--json"]);
+    expect(cis.map((c) => c.status)).toEqual(["active", "active", "active", "active", "active"]);
+  });
+});

@@ -57,4 +57,7 @@ export const implementation: SourceImplementation = {
     if (options.bw !== undefined) raw.command = options.bw;
     return bitwardenRun(checkConfig(raw, "cmdb ingest bitwarden"));
   },
+  fromConfig(section, where) {
+    return bitwardenRun(checkConfig(section, where));
+  },
 };
