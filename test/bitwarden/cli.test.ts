@@ -26,7 +26,7 @@ beforeAll(async () => {
   writeFileSync(config, ROTATION_CONFIG);
   inventory = join(tmp, "hosts.ini");
   writeFileSync(inventory, "[web]\nweb1.lab.example\n\n[db]\ndb1\n");
-});
+}, 300_000);
 afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
   await dropTestSchemas();
@@ -45,7 +45,7 @@ interface Listed {
   credentials: { id: string; name: string; status: string; due: string; lastRotated: string; policy: string; owner: string | null; systems: { name: string }[] }[];
 }
 
-describe.each(ENGINES)("cmdb ingest bitwarden and cmdb rotation on $name", (engine) => {
+describe.each(ENGINES)("cmdb ingest bitwarden and cmdb rotation on $name", { timeout: 600_000 }, (engine) => {
   it("ingests the vault, lists what is due as of a date in every format, and shows what a credential opens", async (ctx) => {
     if (!engine.available) ctx.skip();
     const db = engine.name === "pglite" ? pgliteDir() : await engine.location(tmp);
@@ -94,7 +94,7 @@ describe.each(ENGINES)("cmdb ingest bitwarden and cmdb rotation on $name", (engi
     const outputs = [ingest, table, markdown, early, impact].flatMap((r) => [r.stdout, r.stderr]).join("\n") + JSON.stringify(listed) + JSON.stringify(issues);
     for (const planted of PLANTED) expect(outputs, planted).not.toContain(planted);
     expect(outputs).not.toContain(BW_SESSION);
-  }, 600_000);
+  });
 });
 
 // Every step starts a cmdb process; on a machine shared with other jobs that takes its time.

@@ -60,7 +60,8 @@ const credential = async (store: Store, name: string) => {
   return found;
 };
 
-describe.each(ENGINES)("cmdb ingest bitwarden on $name", (engine) => {
+// Generous limits: the first store of a file starts an embedded PostgreSQL, and the machine may be shared.
+describe.each(ENGINES)("cmdb ingest bitwarden on $name", { timeout: 300_000 }, (engine) => {
   it("reads the vault through bw (status, sync, lists) and keeps credentials' metadata, never a planted secret", async (ctx) => {
     if (!engine.available) ctx.skip();
     const store = await engine.open();
@@ -160,7 +161,8 @@ describe.each(ENGINES)("cmdb ingest bitwarden on $name", (engine) => {
       expect(await ingest(vaultEnv("unauthenticated"))).toBe(
         "bw (bitwarden.com/unknown): the Bitwarden CLI is not logged in (run `bw login` (or `bw login --apikey`), then `export BW_SESSION=$(bw unlock --raw)`)",
       );
-      expect(await ingest({ PATH: join(tmp, "empty-path") })).toBe(
+      // `--bw bw` with an empty PATH: not the copy @bitwarden/cli put in node_modules/.bin.
+      expect(await failure(ingestSource(store, bitwardenSource, { bw: "bw" }, { settings, env: { PATH: join(tmp, "empty-path") } }))).toBe(
         "bw: the Bitwarden CLI `bw` is not installed or not on PATH (install it (npm install -g @bitwarden/cli, or https://bitwarden.com/help/cli/), or read an export with --from-export)",
       );
       const old = vaultEnv("unlocked", { BW_STANDIN_VERSION: "2025.12.0", BW_STANDIN_VAULTWARDEN: "old" });
@@ -231,7 +233,7 @@ describe.each(ENGINES)("cmdb ingest bitwarden on $name", (engine) => {
   });
 });
 
-describe.runIf(openssl.ok).each(ENGINES)("credentials linked to what they open, on $name", (engine) => {
+describe.runIf(openssl.ok).each(ENGINES)("credentials linked to what they open, on $name", { timeout: 300_000 }, (engine) => {
   let pki: TestPki;
   beforeAll(() => {
     pki = makeTestPki();

@@ -99,7 +99,7 @@ describe("bitwarden items to credential observations", () => {
       "2001:db8::1",
       "web1",
       undefined,
-      "x.y",
+      undefined,
     ]);
     expect(hostKeys("2001:db8::1")).toEqual(["ip:2001:db8::1"]);
   });

@@ -19,6 +19,7 @@ import {
 import {
   type BitwardenConfig,
   type BwCollection,
+  type BwStatus,
   type BwFolder,
   type BwOrganization,
   collectionSchema,
@@ -100,8 +101,24 @@ async function readCli(config: BitwardenConfig, options: ReadOptions): Promise<V
   const where = "bw";
   const versionAnswer = await runBw(runner, ["--version"], where);
   const version = versionAnswer.code === 0 ? firstLine(versionAnswer.stdout) : undefined;
-  const status = await bwStatus(runner, where);
-  if (!status) throw new CmdbError("`bw status` did not answer its JSON", { where, hint: "check that `bw status` works in this shell" });
+  const statusAnswer = await runBw(runner, ["status", "--nointeraction"], where);
+  let status: BwStatus | undefined;
+  try {
+    const parsed = statusSchema.safeParse(JSON.parse(statusAnswer.stdout));
+    if (parsed.success) status = parsed.data;
+  } catch {
+    status = undefined;
+  }
+  if (statusAnswer.code !== 0 || !status) {
+    const said = firstLine(statusAnswer.stderr) || firstLine(statusAnswer.stdout);
+    throw (
+      vaultwardenError(statusAnswer, version, where) ??
+      new CmdbError(`\`bw status\` ${statusAnswer.code !== 0 ? "failed" : "did not answer its JSON"}${said ? `: ${said}` : ` (exit ${statusAnswer.code})`}`, {
+        where,
+        hint: `check that \`${runner.command} status\` works in this shell`,
+      })
+    );
+  }
   const stateError = vaultStateError(status.status, env, `bw (${accountOf(status.serverUrl, status.userEmail)})`);
   if (stateError) {
     if (version && compareVersions(version, "2025.12.0") >= 0 && isSelfHosted(status.serverUrl)) {

@@ -216,6 +216,8 @@ function rotationDays(days: string | undefined, every: string | undefined, warn:
 
 /** The host a URI names, lower-cased: `https://pve.lab:8006/x` → `pve.lab`, `10.0.0.5` → `10.0.0.5`. */
 export function hostOf(uri: string): string | undefined {
+  // App URIs name an app, not a host.
+  if (/^(androidapp|iosapp):/i.test(uri)) return undefined;
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(uri) ? uri : `ssh://${uri}`;
   let host: string;
   try {
