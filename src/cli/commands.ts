@@ -6,6 +6,7 @@ import { registerDiscover } from "./discover.js";
 import { registerDrift } from "./drift.js";
 import { registerIdentity } from "./identity.js";
 import { registerIngest } from "./ingest.js";
+import { registerRotation } from "./rotation.js";
 import { registerSnapshot } from "./snapshot.js";
 
 /**
@@ -21,4 +22,5 @@ export function registerCommands(program: Command): void {
   registerDemo(program);
   registerAnsible(program);
   registerDrift(program);
+  registerRotation(program);
 }

@@ -3,6 +3,7 @@ import type { IngestResult } from "../reconcile/ingest.js";
 import { registerAnsibleIngest } from "./ansible.js";
 import { print } from "./context.js";
 import { registerLiveIngest } from "./ingest-live.js";
+import { registerSourceIngest } from "./ingest-source.js";
 
 export function summarizeIngest(r: IngestResult): string {
   const c = r.counts;
@@ -37,4 +38,5 @@ export function registerIngest(program: Command): void {
 
   registerLiveIngest(ingest);
   registerAnsibleIngest(ingest);
+  registerSourceIngest(ingest);
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { durationSchema as duration } from "./duration.js";
+import { rotationConfigSchema } from "../findings/rotation/policy.js";
 import { sourcesSchema } from "./sources.js";
 
 /**
@@ -77,6 +78,7 @@ export const configSchema = z
     identity: identitySchema.optional(),
     sources: sourcesSchema.optional(),
     drift: driftSchema.optional(),
+    rotation: rotationConfigSchema.optional(),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SECRET_REF_PATTERN } from "../secrets/ref.js";
 import { ec2ConfigSchema } from "../sources/aws/schema.js";
+import { bitwardenConfigSchema } from "../sources/bitwarden/schema.js";
 import { proxmoxConfigSchema } from "../sources/proxmox/schema.js";
 import { sshHostSchema } from "../sources/ssh/schema.js";
 import { durationSchema } from "./duration.js";
@@ -76,6 +77,7 @@ export const sourcesSchema = z
     proxmox: oneOrMany(proxmoxEntrySchema).optional().describe("Proxmox VE clusters: one entry or a list"),
     ec2: oneOrMany(ec2EntrySchema).optional().describe("AWS EC2 accounts: one entry or a list (one per profile)"),
     ssh: sshSectionSchema.optional(),
+    bitwarden: bitwardenConfigSchema.optional().describe("credentials' metadata from Bitwarden / Vaultwarden (the bw CLI with BW_SESSION, bw serve, or an export)"),
   })
   .describe("what `cmdb discover` collects");
 

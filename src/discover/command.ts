@@ -6,7 +6,9 @@ import type { ConfigFile } from "../config/schema.js";
 import { type Ec2Entry, entries, type ProxmoxEntry } from "../config/sources.js";
 import { ec2Task } from "../ingest/ec2.js";
 import { proxmoxTask } from "../ingest/proxmox.js";
+import { sourceTask } from "../ingest/source.js";
 import { type SshOverrides, sshConfigFor, sshTask } from "../ingest/ssh.js";
+import { bitwardenSource } from "../sources/bitwarden/index.js";
 import { SecretResolver } from "../secrets/index.js";
 import { proxmoxConfigSchema } from "../sources/proxmox/schema.js";
 import { isServerUrl, openEngine, resolveDbLocation } from "../store/engine.js";
@@ -74,7 +76,7 @@ export async function runLive(command: Command, json: boolean, build: (ctx: Buil
 /** `cmdb discover`: every source the configuration names. */
 export async function discoverTasks(ctx: BuildContext, only: string[]): Promise<LiveTask[]> {
   const sources = ctx.config.sources;
-  const known: LiveSourceName[] = ["proxmox", "ec2", "ssh"];
+  const known: LiveSourceName[] = ["proxmox", "ec2", "ssh", "bitwarden"];
   for (const o of only) if (!known.includes(o as LiveSourceName)) throw new UsageError(`--only: unknown source ${JSON.stringify(o)} (one of ${known.join(", ")})`);
   const wanted = (name: LiveSourceName) => only.length === 0 || only.includes(name);
   if (!ctx.configFound) {
@@ -85,7 +87,7 @@ export async function discoverTasks(ctx: BuildContext, only: string[]): Promise<
   if (!sources || Object.keys(sources).length === 0) {
     throw new UsageError("the configuration names no sources to discover", {
       where: ctx.configPath,
-      hint: "add a sources: section (proxmox, ec2, ssh); see examples/cmdb.config.yaml",
+      hint: "add a sources: section (proxmox, ec2, ssh, bitwarden); see examples/cmdb.config.yaml",
     });
   }
   const tasks: LiveTask[] = [];
@@ -96,6 +98,7 @@ export async function discoverTasks(ctx: BuildContext, only: string[]): Promise<
     const { config, warnings } = await sshConfigFor(ctx.store, sources.ssh, {}, `${ctx.configPath}: sources.ssh`);
     tasks.push(sshTask(config, warnings));
   }
+  if (wanted("bitwarden") && sources.bitwarden) tasks.push(await sourceTask(bitwardenSource, sources.bitwarden, `${ctx.configPath}: sources.bitwarden`, ctx.env));
   if (tasks.length === 0) throw new UsageError(`the configuration names none of the sources asked for (${only.join(", ")})`, { where: ctx.configPath });
   return tasks;
 }

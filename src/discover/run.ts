@@ -50,7 +50,8 @@ export interface DiscoveryOptions extends Omit<IngestContext, "store"> {
 }
 
 /** Live sources land in this order: what others point at (hypervisors, VPCs) before what joins them (hosts over SSH). */
-const INGEST_ORDER: LiveSourceName[] = ["proxmox", "ec2", "ssh"];
+// Credentials last: their edges point at the machines the others report.
+const INGEST_ORDER: LiveSourceName[] = ["proxmox", "ec2", "ssh", "bitwarden"];
 
 /**
  * Collects every task at once, then ingests them one source after the other as each collection

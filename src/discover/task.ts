@@ -4,7 +4,7 @@ import { type IngestResult, ingestBatch } from "../reconcile/ingest.js";
 import type { Store } from "../store/store.js";
 import { describeError } from "../util/errors.js";
 
-export type LiveSourceName = "proxmox" | "ec2" | "ssh";
+export type LiveSourceName = "proxmox" | "ec2" | "ssh" | "bitwarden";
 
 /** A problem a collection or an ingest met, tied to what it concerned (a host, a region, a request). */
 export interface Problem {

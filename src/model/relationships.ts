@@ -15,7 +15,9 @@ export const RELATIONSHIP_TYPES = {
   USES: { dependency: "forward" },
   ROUTES_TO: { dependency: "forward" },
   RESOLVES_TO: { dependency: "forward" },
-  AUTHENTICATES_TO: { dependency: "none" },
+  // A credential AUTHENTICATES_TO a system: whoever reaches the system needs the credential, so
+  // `cmdb impact CREDENTIAL` lists the systems it opens and what depends on them.
+  AUTHENTICATES_TO: { dependency: "reverse" },
   MANAGED_BY: { dependency: "none" },
 } as const satisfies Record<string, { dependency: "forward" | "reverse" | "none" }>;
 

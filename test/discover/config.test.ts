@@ -64,7 +64,7 @@ describe("the sources section of cmdb.config.yaml", () => {
     if (process.env.CMDB_UPDATE_SCHEMA === "1") writeFileSync(SCHEMA_FILE, generated);
     expect(readFileSync(SCHEMA_FILE, "utf8")).toBe(generated);
     const schema = JSON.parse(generated);
-    expect(Object.keys(schema.properties.sources.properties)).toEqual(["proxmox", "ec2", "ssh"]);
+    expect(Object.keys(schema.properties.sources.properties)).toEqual(["proxmox", "ec2", "ssh", "bitwarden"]);
     expect(schema.properties.sources.additionalProperties).toBe(false);
   });
 

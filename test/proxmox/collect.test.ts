@@ -61,7 +61,7 @@ describe.runIf(openssl.ok)("collectProxmox against a replayed cluster over TLS",
       ["node/pve2", "hypervisor_node", "online"],
     ]);
     expect(keysOf(find(batches, "cluster"))).toEqual(["strong proxmox.cluster:lab"]);
-    expect(keysOf(find(batches, "node/pve1"))).toEqual(["strong proxmox.node:lab/pve1", "weak hostname:pve1"]);
+    expect(keysOf(find(batches, "node/pve1"))).toEqual(["strong proxmox.node:lab/pve1", "weak hostname:pve1", "weak ip:192.168.10.11"]);
     expect(find(batches, "node/pve1").attributes).toMatchObject({ cpu_threads: 16, memory_mb: 65536, ip_addresses: ["192.168.10.11"] });
     expect(cluster.relationships).toEqual([
       { type: "MEMBER_OF", from: "node/pve1", to: { ref: "cluster" } },

@@ -89,7 +89,8 @@ function clusterBatch(snapshot: ProxmoxSnapshot, cluster: string): ObservationBa
       type: "hypervisor_node",
       name,
       provider: SOURCE,
-      keys: [strong(KEY.proxmoxNode, `${cluster}/${name}`), weak(KEY.hostname, name.toLowerCase())],
+      // The node's address is a key: a Proxmox API URL (a credential's URI) names its node by IP.
+      keys: [strong(KEY.proxmoxNode, `${cluster}/${name}`), weak(KEY.hostname, name.toLowerCase()), ...(status?.ip ? [weak(KEY.ip, status.ip)] : [])],
       state: online ? "online" : "offline",
       attributes: clean({
         hostname: name,
