@@ -3,6 +3,7 @@ import { registerAnsible } from "./ansible.js";
 import { registerQueries } from "./ci.js";
 import { registerDemo } from "./demo.js";
 import { registerDiscover } from "./discover.js";
+import { registerGraph } from "./graph.js";
 import { registerIngest } from "./ingest.js";
 import { registerSnapshot } from "./snapshot.js";
 
@@ -17,4 +18,5 @@ export function registerCommands(program: Command): void {
   registerSnapshot(program);
   registerDemo(program);
   registerAnsible(program);
+  registerGraph(program);
 }
