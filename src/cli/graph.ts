@@ -99,18 +99,20 @@ export function registerGraph(program: Command): void {
 /** Writes text pieces to a file through a stream, and says how many bytes went out. */
 async function writeChunks(file: string, chunks: Iterable<string>): Promise<number> {
   const out = createWriteStream(file);
-  const failed = once(out, "error").then(([error]) => {
-    const e = error as NodeJS.ErrnoException;
-    throw new CmdbError(`cannot write: ${e.code ?? e.message}`, { where: file });
-  });
-  failed.catch(() => undefined);
   let bytes = 0;
-  for (const chunk of chunks) {
-    bytes += Buffer.byteLength(chunk);
-    if (!out.write(chunk)) await Promise.race([once(out, "drain"), failed]);
+  try {
+    for (const chunk of chunks) {
+      bytes += Buffer.byteLength(chunk);
+      // events.once rejects on the stream's 'error': a failed open or write ends the loop here.
+      if (!out.write(chunk)) await once(out, "drain");
+    }
+    out.end();
+    await once(out, "finish");
+  } catch (error) {
+    out.destroy();
+    const e = error as NodeJS.ErrnoException;
+    throw new CmdbError(`cannot write: ${e.code ?? e.message}`, { where: file, hint: "check that the directory exists and is writable" });
   }
-  out.end();
-  await Promise.race([once(out, "finish"), failed]);
   return bytes;
 }
 

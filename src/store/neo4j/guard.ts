@@ -36,7 +36,10 @@ const WRITE_CLAUSES = new Set([
 
 interface Word {
   text: string;
+  /** The nearest character before the word, or "a" when that is another word. */
   before: string;
+  /** The word before, if the word follows one. */
+  previous: string;
   after: string;
 }
 
@@ -44,6 +47,7 @@ interface Word {
 export function cypherWords(query: string): Word[] {
   const words: Word[] = [];
   let prev = "";
+  let previousWord = "";
   let i = 0;
   const n = query.length;
   const nextSignificant = (from: number): string => {
@@ -81,7 +85,9 @@ export function cypherWords(query: string): Word[] {
     if (/[A-Za-z_]/.test(ch)) {
       let j = i;
       while (j < n && /[A-Za-z0-9_]/.test(query[j]!)) j++;
-      words.push({ text: query.slice(i, j), before: prev, after: nextSignificant(j) });
+      const text = query.slice(i, j);
+      words.push({ text, before: prev, previous: prev === "a" ? previousWord : "", after: nextSignificant(j) });
+      previousWord = text;
       prev = "a";
       i = j;
       continue;
@@ -97,8 +103,9 @@ export function writeClause(query: string): string | undefined {
   for (const w of cypherWords(query)) {
     const upper = w.text.toUpperCase();
     if (!WRITE_CLAUSES.has(upper)) continue;
-    // n.set, :Create, $merge, {create: 1}: a property, label, parameter or key, not a clause.
-    if (w.before === "." || w.before === ":" || w.before === "$" || w.after === ":") continue;
+    // n.set, :Create, $merge, {create: 1}, (set), a, set, AS remove: a property, label, parameter,
+    // key or variable (set.name), not a clause.
+    if ([".", ":", "$", "(", ","].includes(w.before) || w.after === ":" || w.after === "." || w.previous.toUpperCase() === "AS") continue;
     return upper;
   }
   return undefined;
