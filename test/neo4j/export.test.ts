@@ -17,7 +17,7 @@ afterAll(dropTestSchemas);
 
 const XSD = readFileSync(join(TEST_FIXTURES, "graphml/graphml-structure.xsd"), "utf8");
 
-export async function validateGraphml(xml: string): Promise<string[]> {
+async function validateGraphml(xml: string): Promise<string[]> {
   const result = await validateXML({
     xml: [{ fileName: "export.graphml", contents: xml }],
     schema: [{ fileName: "graphml-structure.xsd", contents: XSD }],
