@@ -65,7 +65,12 @@ export class Neo4jModel {
   private readonly byText = new Map<string, (q: BoltQuery) => BoltAnswer>();
 
   constructor() {
-    for (const s of SCHEMA_STATEMENTS) this.byText.set(s, () => (this.schema.push(s), { fields: [], type: "s" }));
+    for (const s of SCHEMA_STATEMENTS) {
+      this.byText.set(s, () => {
+        this.schema.push(s);
+        return { fields: [], type: "s" };
+      });
+    }
     this.byText.set(ACQUIRE_LOCK, (q) => this.acquire(q));
     this.byText.set(RENEW_LOCK, (q) => this.renew(q));
     this.byText.set(LOCK_HOLDER, () => this.holder());
@@ -163,7 +168,8 @@ export class Neo4jModel {
     if (refused) return refused;
     const owner = q.params.owner as string;
     const ttl = this.int(q, "ttlMs");
-    const s = (this.state.sync ??= { seq: 0n, owner: null, expires: null, changeId: null, lastSync: null });
+    this.state.sync ??= { seq: 0n, owner: null, expires: null, changeId: null, lastSync: null };
+    const s = this.state.sync;
     if (s.owner !== null && s.owner !== owner && (s.expires ?? 0n) >= this.now) return { fields: ["seq", "changeId"], records: [], type: "rw" };
     s.owner = owner;
     s.expires = this.now + ttl;
