@@ -84,7 +84,7 @@ export class Neo4jModel {
     this.byText.set(DELETE_STALE_NODE_EDGES, (q) =>
       this.deleteEdges(q, (e) => [e.from, e.to].some((id) => this.stale(this.state.nodes.get(id)?.props ?? {}, q))),
     );
-    this.byText.set(DELETE_STALE_NODES, (q) => this.deleteNodes(q, (id, n) => this.stale(n.props, q)));
+    this.byText.set(DELETE_STALE_NODES, (q) => this.deleteNodes(q, (_id, n) => this.stale(n.props, q)));
     this.byText.set(DELETE_STALE_EDGES_FROM, (q) => {
       const ids = new Set(this.strings(q, "ids"));
       return this.deleteEdges(q, (e) => ids.has(e.from) && !e.foreign && this.state.nodes.has(e.to) && this.stale(e.props, q));
@@ -151,7 +151,7 @@ export class Neo4jModel {
     const s = props.cmdb_sync;
     return typeof s === "bigint" && s < this.int(q, "sync");
   }
-  private tooBig(q: BoltQuery, rows: number): BoltAnswer | undefined {
+  private tooBig(rows: number): BoltAnswer | undefined {
     if (rows <= this.memoryRows) return undefined;
     return {
       failure: {
@@ -199,7 +199,7 @@ export class Neo4jModel {
   }
   private mergeNodes(type: CiType, q: BoltQuery): BoltAnswer {
     const rows = this.rows(q);
-    const refused = this.write(q) ?? this.tooBig(q, rows.length);
+    const refused = this.write(q) ?? this.tooBig(rows.length);
     if (refused) return refused;
     const sync = this.int(q, "sync");
     for (const row of rows) {
@@ -216,7 +216,7 @@ export class Neo4jModel {
   }
   private mergeEdges(type: RelationshipType, q: BoltQuery): BoltAnswer {
     const rows = this.rows(q);
-    const refused = this.write(q) ?? this.tooBig(q, rows.length);
+    const refused = this.write(q) ?? this.tooBig(rows.length);
     if (refused) return refused;
     const sync = this.int(q, "sync");
     for (const row of rows) {
