@@ -23,3 +23,4 @@ export { ec2Task } from "./ingest/ec2.js";
 export { ingestProxmoxBatches, proxmoxTask } from "./ingest/proxmox.js";
 export { hostsFromCmdb, sshConfigFor, sshTask } from "./ingest/ssh.js";
 export { BitwardenCli, parseSecretRef, SecretResolver } from "./secrets/index.js";
+export * as neo4j from "./store/neo4j/index.js";
