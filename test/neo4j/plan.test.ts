@@ -129,3 +129,18 @@ describe("dry-run counts", () => {
     expect(dryRunCounts({ full: false, changes }, existing)).toEqual({ nodesMerged: 1, edgesMerged: 1, nodesDeleted: 1, edgesDeleted: 2 });
   });
 });
+
+describe("graph.neo4j in the configuration", () => {
+  it("takes a Bolt URL, a database and a batch size, and refuses credentials in the URL naming the path", async () => {
+    const { parseConfig } = await import("../../src/config/load.js");
+    expect(parseConfig("graph:\n  neo4j:\n    url: neo4j+s://db.example:7687\n    database: cmdb\n    batchSize: 200\n", "c.yaml").graph?.neo4j).toEqual({
+      url: "neo4j+s://db.example:7687",
+      database: "cmdb",
+      batchSize: 200,
+    });
+    expect(() => parseConfig("graph:\n  neo4j:\n    url: bolt://neo4j:pw@db:7687\n", "c.yaml")).toThrow(
+      "graph.neo4j.url: a bolt:// or neo4j:// URL without credentials",
+    );
+    expect(() => parseConfig("graph:\n  neo4j:\n    url: bolt://db:7687\n    password: x\n", "c.yaml")).toThrow(/graph\.neo4j/);
+  });
+});

@@ -95,7 +95,7 @@ describe("the projection (pure)", () => {
 });
 
 describe.each(ENGINES)("the projection of a real store ($name)", (engine) => {
-  it.skipIf(!engine.available)("has one node per CI and one edge per present relationship, with no planted secret", async () => {
+  it.skipIf(!engine.available)("has one node per CI and one edge per present relationship, with no planted secret", { timeout: 600_000 }, async () => {
     const store = await engine.open();
     try {
       const { hostileId } = await populate(store);

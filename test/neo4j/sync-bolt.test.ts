@@ -13,6 +13,9 @@ import { PLANTED, populate, settings } from "./graph-store.js";
 import { edgeId, Neo4jModel } from "./neo4j-model.js";
 
 /**
+ * Timeouts are generous: the first PGlite store of a file runs initdb, which takes tens of seconds
+ * on a loaded machine. Nothing here measures speed.
+ *
  * The sync's transaction flow through the real neo4j-driver, over Bolt on loopback, against a test
  * server that answers as Neo4j would (test/helpers/bolt-server.ts with the statement model of
  * neo4j-model.ts). No Neo4j runs here: what Neo4j itself would do with these statements is covered
@@ -168,7 +171,7 @@ describe("graph sync over Bolt: what Cartography's users hit", () => {
     }
   });
 
-  it("a sync finds the target locked by another, says by whom, and writes nothing", async () => {
+  it("a sync finds the target locked by another, says by whom, and writes nothing", { timeout: 600_000 }, async () => {
     const s = await store.open();
     const model = new Neo4jModel();
     const server = await serve(model);
@@ -191,7 +194,7 @@ describe("graph sync over Bolt: what Cartography's users hit", () => {
     }
   });
 
-  it("a dry run reads only, and its counts are what the sync then does", async () => {
+  it("a dry run reads only, and its counts are what the sync then does", { timeout: 600_000 }, async () => {
     const s = await store.open();
     const model = new Neo4jModel();
     const server = await serve(model);
@@ -204,6 +207,10 @@ describe("graph sync over Bolt: what Cartography's users hit", () => {
       const real = await syncGraph(s, { url: server.url }, { env: ENV, owner: "c" });
       expect(dry.counts).toEqual(real.counts);
       expect(dry.counts.nodesDeleted).toBe(1);
+      expect((await syncGraph(s, { url: server.url }, { env: ENV, dryRun: true })).mode).toBe("incremental");
+      // A target ahead of the store (another store, or this one emptied and reloaded) gets a full sync.
+      model.state.sync!.changeId = 1_000_000_000n;
+      expect((await syncGraph(s, { url: server.url }, { env: ENV, dryRun: true })).mode).toBe("full");
       expect(server.violations).toEqual([]);
     } finally {
       await server.close();
@@ -211,7 +218,7 @@ describe("graph sync over Bolt: what Cartography's users hit", () => {
     }
   });
 
-  it("wrong credentials are one clear error that names no secret", async () => {
+  it("wrong credentials are one clear error that names no secret", { timeout: 600_000 }, async () => {
     const s = await store.open();
     const model = new Neo4jModel();
     const server = await serve(model, { principal: "cmdb", credentials: "the-right-one" }, true);

@@ -168,14 +168,14 @@ async function run(store: Store, driver: Driver, target: Neo4jTarget, options: S
   let released = false;
   try {
     const until = await lastChangeId(store.engine);
-    const full = options.full === true || reached === null;
+    const full = needsFull(options, reached, until);
     let work: ChangeSet;
     if (full) {
       const g = await readGraph(store.engine);
       const projection = project(g.cis, g.relationships);
       work = { merge: projection, restated: [], deleted: [] };
     } else {
-      const ids = await changedCiIds(store.engine, reached, until);
+      const ids = await changedCiIds(store.engine, reached ?? 0, until);
       const g = await readGraphOf(store.engine, ids);
       work = changeSet(ids, project(g.cis, g.relationships));
     }
@@ -250,17 +250,26 @@ async function dryRun(store: Store, driver: Driver, target: Neo4jTarget, options
     edges: edges.records.map((r) => ({ from: String(r.get("from")), type: String(r.get("type")), to: String(r.get("to")) })),
   };
   const until = await lastChangeId(store.engine);
-  const full = options.full === true || reached === null;
+  const full = needsFull(options, reached, until);
   let counts: SyncCounts;
   if (full) {
     const g = await readGraph(store.engine);
     counts = dryRunCounts({ full: true, projection: project(g.cis, g.relationships) }, existing);
   } else {
-    const ids = await changedCiIds(store.engine, reached, until);
+    const ids = await changedCiIds(store.engine, reached ?? 0, until);
     const g = await readGraphOf(store.engine, ids);
     counts = dryRunCounts({ full: false, changes: changeSet(ids, project(g.cis, g.relationships)) }, existing);
   }
   return { target: target.url, mode: full ? "full" : "incremental", dryRun: true, counts, sync: null, changeId: until, transactions: 0, halvings: 0, durationMs: Date.now() - started };
+}
+
+/**
+ * A full sync when asked, when the target was never synced, or when the store is behind the
+ * target's watermark (another store, or one emptied and reloaded): its change ids cannot say what
+ * changed since.
+ */
+function needsFull(options: SyncOptions, reached: number | null, until: number): boolean {
+  return options.full === true || reached === null || reached > until;
 }
 
 /** The projection of the whole store, for exports. */
