@@ -21,10 +21,13 @@ const REL_TYPES = ["RUNS_ON", "MEMBER_OF", "PROTECTED_BY", "ATTACHED_TO", "DEPEN
 
 /** A deterministic graph: CIs with realistic attributes, relationships between random pairs. */
 function graph() {
+  // mulberry32: 32-bit arithmetic throughout, so the sequence does not collapse into a short cycle.
   let seed = 42;
   const rnd = () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const id = (i) => `ci_${i.toString(16).padStart(16, "0")}`;
   const cis = [];

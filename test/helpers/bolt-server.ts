@@ -42,11 +42,12 @@ export function pack(value: unknown, out: number[] = []): number[] {
   else if (value === false) u8(0xc2);
   else if (typeof value === "bigint" || (typeof value === "number" && Number.isSafeInteger(value))) {
     const n = BigInt(value);
-    if (n >= -16n && n <= 127n) u8(Number(n));
-    else if (n >= -128n && n <= 127n) (u8(0xc8), be(1, BigInt.asUintN(8, n)));
-    else if (n >= -32768n && n <= 32767n) (u8(0xc9), be(2, BigInt.asUintN(16, n)));
-    else if (n >= -2147483648n && n <= 2147483647n) (u8(0xca), be(4, BigInt.asUintN(32, n)));
-    else (u8(0xcb), be(8, BigInt.asUintN(64, n)));
+    const bytes = n >= -16n && n <= 127n ? 0 : n >= -128n && n <= 127n ? 1 : n >= -32768n && n <= 32767n ? 2 : n >= -2147483648n && n <= 2147483647n ? 4 : 8;
+    if (bytes === 0) u8(Number(n));
+    else {
+      u8({ 1: 0xc8, 2: 0xc9, 4: 0xca, 8: 0xcb }[bytes]!);
+      be(bytes, BigInt.asUintN(bytes * 8, n));
+    }
   } else if (typeof value === "number") {
     u8(0xc1);
     const b = Buffer.alloc(8);

@@ -67,7 +67,11 @@ function* cypherScript(p: Projection): Generator<string> {
   yield `CREATE CONSTRAINT cmdb_ci_id IF NOT EXISTS FOR (n:${CI_LABEL}) REQUIRE n.id IS UNIQUE;\n`;
   const labels = Object.values(TYPE_LABELS);
   const byLabel = new Map<string, Projection["nodes"]>();
-  for (const n of p.nodes) byLabel.set(n.label, [...(byLabel.get(n.label) ?? []), n]);
+  for (const n of p.nodes) {
+    const list = byLabel.get(n.label);
+    if (list) list.push(n);
+    else byLabel.set(n.label, [n]);
+  }
   for (const [label, nodes] of [...byLabel].sort(([a], [b]) => a.localeCompare(b))) {
     const others = labels.filter((l) => l !== label).join(":");
     for (let i = 0; i < nodes.length; i += SCRIPT_ROWS) {
@@ -76,7 +80,11 @@ function* cypherScript(p: Projection): Generator<string> {
     }
   }
   const byType = new Map<string, Projection["edges"]>();
-  for (const e of p.edges) byType.set(e.type, [...(byType.get(e.type) ?? []), e]);
+  for (const e of p.edges) {
+    const list = byType.get(e.type);
+    if (list) list.push(e);
+    else byType.set(e.type, [e]);
+  }
   for (const [type, edges] of [...byType].sort(([a], [b]) => a.localeCompare(b))) {
     for (let i = 0; i < edges.length; i += SCRIPT_ROWS) {
       const rows = edges
