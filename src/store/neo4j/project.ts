@@ -80,10 +80,10 @@ export function projectCi(ci: GraphCi): ProjectedNode {
   }
   props.keys = [...ci.keys].sort();
   props.sources = [...ci.sources].sort();
-  for (const [k, v] of Object.entries(ci.tags).sort(([a], [b]) => a.localeCompare(b))) props[`tags.${k}`] = String(v);
+  for (const [k, v] of Object.entries(ci.tags).sort(([a], [b]) => cmp(a, b))) props[`tags.${k}`] = String(v);
   // The store redacts on the way in; the projection does it again so that no export depends on that alone.
   const attributes = redactByName(ci.attributes);
-  for (const [k, v] of Object.entries(attributes).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [k, v] of Object.entries(attributes).sort(([a], [b]) => cmp(a, b))) {
     const name = CORE.has(k) || k.startsWith("tags.") || k === SYNC_PROPERTY || k.startsWith("attributes.") ? `attributes.${k}` : k;
     flatten(name, v, props);
   }
