@@ -33,12 +33,15 @@ export function registerGraph(program: Command): void {
     .action(async (opts: { neo4j?: string; database?: string; full?: boolean; dryRun?: boolean; batchSize?: number; json?: boolean }, command: Command) => {
       const { withStore } = await import("./store-context.js");
       const { resolveTarget, syncGraph } = await import("../store/neo4j/index.js");
-      const report = await withStore(command, ({ store, config }) => {
-        const conf = config.graph?.neo4j;
-        const target = resolveTarget(opts.neo4j, { ...conf, ...(opts.database ? { database: opts.database } : {}) });
-        const batchSize = opts.batchSize ?? conf?.batchSize;
-        return syncGraph(store, target, { full: opts.full === true, dryRun: opts.dryRun === true, ...(batchSize ? { batchSize } : {}) });
-      });
+      const { loadConfig } = await import("../config/load.js");
+      const { globals } = await import("./context.js");
+      // The target is checked before the store opens: a wrong URL is told at once.
+      const conf = loadConfig(globals(command).config).config.graph?.neo4j;
+      const target = resolveTarget(opts.neo4j, { ...conf, ...(opts.database ? { database: opts.database } : {}) });
+      const batchSize = opts.batchSize ?? conf?.batchSize;
+      const report = await withStore(command, ({ store }) =>
+        syncGraph(store, target, { full: opts.full === true, dryRun: opts.dryRun === true, ...(batchSize ? { batchSize } : {}) }),
+      );
       print(report, opts.json === true, () => renderSync(report));
     });
 
