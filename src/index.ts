@@ -35,3 +35,4 @@ export { hostsFromCmdb, sshConfigFor, sshTask } from "./ingest/ssh.js";
 export { BitwardenCli, parseSecretRef, SecretResolver } from "./secrets/index.js";
 export * as findings from "./findings/index.js";
 export * as github from "./github/index.js";
+export * as neo4j from "./store/neo4j/index.js";

@@ -5,6 +5,7 @@ import { registerDemo } from "./demo.js";
 import { registerDiscover } from "./discover.js";
 import { registerDrift } from "./drift.js";
 import { registerIdentity } from "./identity.js";
+import { registerGraph } from "./graph.js";
 import { registerIngest } from "./ingest.js";
 import { registerRotation } from "./rotation.js";
 import { registerSnapshot } from "./snapshot.js";
@@ -23,4 +24,5 @@ export function registerCommands(program: Command): void {
   registerAnsible(program);
   registerDrift(program);
   registerRotation(program);
+  registerGraph(program);
 }

@@ -70,6 +70,20 @@ export const driftSchema = z
   })
   .strict();
 
+/** The Neo4j projection: when `graph.neo4j` is set, every ingest sends what changed (credentials only from NEO4J_USERNAME / NEO4J_PASSWORD). */
+export const graphSchema = z
+  .object({
+    neo4j: z
+      .object({
+        url: z.string().regex(/^(bolt|neo4j)(\+s|\+ssc)?:\/\/[^@]+$/, "a bolt:// or neo4j:// URL without credentials").describe("bolt://host:7687"),
+        database: z.string().min(1).optional(),
+        batchSize: z.number().int().min(1).optional().describe("rows per transaction to start with (halved when Neo4j runs out of transaction memory)"),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     $schema: z.string().optional().describe("this file's JSON Schema, for editors"),
@@ -79,6 +93,7 @@ export const configSchema = z
     sources: sourcesSchema.optional(),
     drift: driftSchema.optional(),
     rotation: rotationConfigSchema.optional(),
+    graph: graphSchema.optional(),
   })
   .strict();
 
