@@ -3,7 +3,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { CmdbError } from "../util/errors.js";
 import { ensureDir } from "../util/fs.js";
 import type { Engine, Sql } from "./engine.js";
-import { acquireDirLock } from "./lock.js";
+import { acquireDirLock, type LockHandle } from "./lock.js";
 
 /**
  * PGlite keeps its database in one directory and allows one process at a time: a lock file
@@ -11,19 +11,20 @@ import { acquireDirLock } from "./lock.js";
  * corrupting it.
  */
 export async function openPglite(dir: string | undefined, dataDir?: Blob): Promise<Engine> {
-  let release: (() => void) | undefined;
+  let lock: LockHandle | undefined;
   let db: PGlite;
   try {
     if (dir) {
       ensureDir(dir);
-      release = await acquireDirLock(join(dir, "cmdb.lock"));
+      lock = await acquireDirLock(join(dir, "cmdb.lock"));
       db = new PGlite(join(dir, "pgdata"));
     } else {
       db = dataDir ? new PGlite({ loadDataDir: dataDir }) : new PGlite();
     }
     await db.waitReady;
   } catch (error) {
-    release?.();
+    lock?.release();
+    if (error instanceof CmdbError) throw error;
     throw new CmdbError(`cannot open the embedded store: ${(error as Error).message}`, {
       where: dir ?? ":memory:",
       hint: "check the directory is writable and not a store of another PGlite version",
@@ -50,10 +51,17 @@ export async function openPglite(dir: string | undefined, dataDir?: Blob): Promi
       return db.dumpDataDir("none");
     },
     async close() {
+      let kept = true;
       try {
         await db.close();
       } finally {
-        release?.();
+        kept = lock?.release() ?? true;
+      }
+      if (!kept) {
+        throw new CmdbError("another process took over the store's lock while this one held it", {
+          where: dir,
+          hint: "what this command wrote may be lost: run it again",
+        });
       }
     },
   };
