@@ -206,3 +206,27 @@ describe.each(ENGINES)("concurrent ingests on $name", (engine) => {
     expect(runs.map((r) => r.outcome)).toEqual(["success", "success", "success"]);
   });
 });
+
+describe("the ingest lock on a PostgreSQL server", () => {
+  const server = ENGINES.find((e) => e.name === "postgres")!;
+  it.runIf(server.available)("an ingest waits a bounded time behind a stuck session and names it", async () => {
+    const location = await server.location(dir);
+    expect((await runCli(["--db", location, "ingest", "terraform", STATE])).code).toBe(0);
+    const { default: pg } = await import("pg");
+    const holder = new pg.Client({ connectionString: location, application_name: "stuck-ingest" });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT pg_advisory_xact_lock(7142001)");
+      const { rows } = await holder.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      const r = await runCli(["--db", location, "ingest", "terraform", STATE], { env: { CMDB_LOCK_TIMEOUT_MS: "500" } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^cmdb: postgres://[^ ]+: the store is busy: PostgreSQL session ${rows[0]!.pid} \\(stuck-ingest, user \\w+, from [^,]+, since \\d{4}-[^)]+\\) holds its ingest lock \\(wait for it to finish`));
+      const runs = await cliJson<{ outcome: string }[]>(["--db", location, "runs", "--json"]);
+      expect(runs.map((run) => run.outcome).sort()).toEqual(["failed", "success"]);
+    } finally {
+      await holder.query("ROLLBACK");
+      await holder.end();
+    }
+  });
+});
