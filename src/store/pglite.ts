@@ -1,7 +1,9 @@
-import { join } from "node:path";
+import { mkdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { CmdbError } from "../util/errors.js";
 import { ensureDir } from "../util/fs.js";
+import { warn } from "../util/warn.js";
 import type { Engine, Sql } from "./engine.js";
 import { acquireDirLock, type LockHandle } from "./lock.js";
 
@@ -15,7 +17,7 @@ export async function openPglite(dir: string | undefined, dataDir?: Blob): Promi
   let db: PGlite;
   try {
     if (dir) {
-      ensureDir(dir);
+      privateDir(dir);
       lock = await acquireDirLock(join(dir, "cmdb.lock"));
       db = new PGlite(join(dir, "pgdata"));
     } else {
@@ -67,3 +69,22 @@ export async function openPglite(dir: string | undefined, dataDir?: Blob): Promi
   };
 }
 
+
+/**
+ * The store directory is the owner's alone: PGlite writes its files 0666 whatever the umask, so
+ * the directory's 0700 is what keeps other users of the machine out. A store made more open
+ * (by hand, or by an older cmdb that followed the umask) is used, with a warning.
+ */
+function privateDir(dir: string): void {
+  ensureDir(dirname(dir));
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  const mode = statSync(dir).mode & 0o777;
+  if (mode & 0o077) {
+    warn(dir, `the store is open to other users of this machine (mode ${mode.toString(8).padStart(4, "0")})`, `chmod 700 ${dir}`);
+  }
+}

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -106,7 +106,7 @@ describe("the PGlite store lock", () => {
 describe("a lock left by a cmdb killed in a container", () => {
   const foreign = (mtimeAgoMs: number, content?: string) => {
     const path = join(dir, "store", "cmdb.lock");
-    execFileSync("mkdir", ["-p", join(dir, "store")]);
+    mkdirSync(join(dir, "store"), { mode: 0o700 });
     const since = new Date(Date.now() - mtimeAgoMs);
     writeFileSync(
       path,
