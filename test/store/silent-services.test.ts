@@ -22,7 +22,7 @@ async function silentListener(): Promise<{ port: number; close: () => void }> {
 }
 
 let dir: string;
-let closers: (() => void)[] = [];
+const closers: (() => void)[] = [];
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "cmdb-silent-"));
 });
