@@ -58,6 +58,7 @@ export async function ingestAnsibleFacts(
     const input = await readFactsInput(path, { ...(options.stdin ? { stdin: options.stdin } : {}), ...(options.prefix ? { prefix: options.prefix } : {}) });
     const files = input.files.map((f) => ({ ...(f.host ? { host: f.host } : {}), where: f.where, facts: parseFacts(f.document, f.where) }));
     batch = transformFactsFiles(files, scope, options.host ? { host: options.host } : {});
+    if (input.notes.length > 0) batch = { ...batch, warnings: [...(batch.warnings ?? []), ...input.notes] };
     if (input.unreadable.length > 0) {
       batch = {
         ...batch,

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CmdbError } from "../../util/errors.js";
+import { makeStorable } from "../../util/json-safety.js";
 
 export interface FactsFile {
   /** The inventory host name for a fact-cache file (its name), none for a single setup output. */
@@ -9,10 +10,13 @@ export interface FactsFile {
   document: unknown;
 }
 
-function parseJson(text: string, where: string): unknown {
+function parseJson(text: string, where: string, notes: string[]): unknown {
   try {
-    return JSON.parse(text);
+    const value = JSON.parse(text);
+    notes.push(...makeStorable(value, where));
+    return value;
   } catch (error) {
+    if (error instanceof CmdbError) throw error;
     throw new CmdbError(`not valid JSON (${error instanceof Error ? error.message : String(error)})`, {
       where,
       hint: "give the JSON of `ansible -m setup` (without the `host | SUCCESS =>` prefix), or a jsonfile fact-cache directory",
@@ -64,7 +68,7 @@ function tooLarge(size: number, where: string): CmdbError {
 export async function readFactsInput(
   path: string,
   options: { stdin?: NodeJS.ReadableStream; prefix?: string } = {},
-): Promise<{ kind: "file" | "dir"; files: FactsFile[]; unreadable: UnreadableEntry[] }> {
+): Promise<{ kind: "file" | "dir"; files: FactsFile[]; unreadable: UnreadableEntry[]; notes: string[] }> {
   let isDir = false;
   if (path !== "-") {
     try {
@@ -79,7 +83,9 @@ export async function readFactsInput(
   if (!isDir) {
     const where = path === "-" ? "stdin" : path;
     const { host, json } = stripAdhocPrefix(await readText(path, options.stdin, where));
-    return { kind: "file", files: [{ ...(host ? { host } : {}), where, document: parseJson(json, where) }], unreadable: [] };
+    const notes: string[] = [];
+    const document = parseJson(json, where, notes);
+    return { kind: "file", files: [{ ...(host ? { host } : {}), where, document }], unreadable: [], notes };
   }
   const prefix = options.prefix ?? "";
   const entries = (await readdir(path, { withFileTypes: true }))
@@ -88,6 +94,7 @@ export async function readFactsInput(
     .sort();
   const files: FactsFile[] = [];
   const unreadable: UnreadableEntry[] = [];
+  const notes: string[] = [];
   for (const name of entries) {
     const where = join(path, name);
     let text: string;
@@ -108,7 +115,7 @@ export async function readFactsInput(
       unreadable.push({ where, reason: code === "ENOENT" ? "a link to nothing" : code === "EACCES" ? "permission denied" : code === "ELOOP" ? "a symlink loop" : (error as Error).message });
       continue;
     }
-    files.push({ host: name.slice(prefix.length), where, document: parseJson(text, where) });
+    files.push({ host: name.slice(prefix.length), where, document: parseJson(text, where, notes) });
   }
-  return { kind: "dir", files, unreadable };
+  return { kind: "dir", files, unreadable, notes };
 }
