@@ -12,12 +12,13 @@ export interface FactsFile {
 
 function parseJson(text: string, where: string, notes: string[]): unknown {
   try {
-    const value = JSON.parse(text);
+    const value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     notes.push(...makeStorable(value, where));
     return value;
   } catch (error) {
     if (error instanceof CmdbError) throw error;
-    throw new CmdbError(`not valid JSON (${error instanceof Error ? error.message : String(error)})`, {
+    // V8 quotes the text around the error, newlines included: the message stays one line.
+    throw new CmdbError(`not valid JSON (${(error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ")})`, {
       where,
       hint: "give the JSON of `ansible -m setup` (without the `host | SUCCESS =>` prefix), or a jsonfile fact-cache directory",
     });
