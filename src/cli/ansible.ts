@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { terminalSafe } from "../util/terminal.js";
 import { UsageError } from "../util/errors.js";
 import { print } from "./context.js";
 
@@ -33,7 +34,7 @@ export function registerAnsible(program: Command): void {
       if (options.host !== undefined && options.list) throw new UsageError("--host and --list are mutually exclusive");
       const { loadInventory } = await import("../sources/ansible/index.js");
       const inventory = await loadInventory(options.inventory);
-      for (const warning of inventory.warnings) process.stderr.write(`cmdb: warning: ${warning}\n`);
+      for (const warning of inventory.warnings) process.stderr.write(`cmdb: warning: ${terminalSafe(warning)}\n`);
       const output = options.host === undefined ? inventory.list() : inventory.hostVars(options.host);
       process.stdout.write(`${JSON.stringify(sortKeys(output), null, 4)}\n`);
     });
@@ -65,7 +66,7 @@ export function registerAnsibleIngest(ingest: Command): void {
       const { ingestAnsibleInventory } = await import("../ingest/ansible.js");
       const { summarizeIngest } = await import("./ingest.js");
       const result = await withStore(command, ({ store, settings }) => ingestAnsibleInventory(store, opts.inventory, { settings }));
-      for (const warning of result.warnings) process.stderr.write(`cmdb: warning: ${warning}\n`);
+      for (const warning of result.warnings) process.stderr.write(`cmdb: warning: ${terminalSafe(warning)}\n`);
       print(result, opts.json ?? false, () => summarizeIngest(result));
     });
   ingest

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { IngestResult } from "../reconcile/ingest.js";
+import { terminalLines } from "../util/terminal.js";
 import { registerAnsibleIngest } from "./ansible.js";
 import { print } from "./context.js";
 import { registerLiveIngest } from "./ingest-live.js";
@@ -12,7 +13,7 @@ export function summarizeIngest(r: IngestResult): string {
   if (c.retired) parts.push(`${c.retired} retired`);
   parts.push(`${c.relationshipsAdded} relationships added`, `${c.relationshipsRemoved} removed`);
   const head = `${r.source} ${r.scope}: ${parts.join(", ")} (${r.outcome}, ${r.runId}, ${r.durationMs} ms)`;
-  return [head, ...r.warnings.map((w) => `  warning: ${w}`)].join("\n");
+  return terminalLines([head, ...r.warnings.map((w) => `  warning: ${w}`)]);
 }
 
 /** `cmdb ingest <source>`: one source, one run, one transaction. */

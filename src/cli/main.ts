@@ -2,6 +2,8 @@
 import { Command, CommanderError } from "commander";
 import pkg from "../../package.json" with { type: "json" };
 import { describeError } from "../util/errors.js";
+import { redactText } from "../util/redact.js";
+import { terminalLines, terminalSafe } from "../util/terminal.js";
 import { registerCommands } from "./commands.js";
 
 
@@ -29,8 +31,9 @@ try {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else {
     const code = typeof (error as { exitCode?: unknown }).exitCode === "number" ? (error as { exitCode: number }).exitCode : 1;
-    process.stderr.write(`cmdb: ${describeError(error)}\n`);
-    if (program.opts().debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    // Errors of drivers and libraries may quote a connection string or a command line: mask their secrets.
+    process.stderr.write(`cmdb: ${terminalSafe(redactText(describeError(error)))}\n`);
+    if (program.opts().debug && error instanceof Error && error.stack) process.stderr.write(`${terminalLines(redactText(error.stack).split("\n"))}\n`);
     process.exitCode = code;
   }
 }

@@ -1,6 +1,7 @@
 import { formatDuration, parseDuration } from "../config/duration.js";
 import type { ChangeEntry, CiDetail, GraphNode, RunEntry, Stats } from "../store/queries.js";
 import { UsageError } from "../util/errors.js";
+import { terminalLines } from "../util/terminal.js";
 import { table } from "./table.js";
 
 const short = (value: unknown, max = 60): string => {
@@ -28,11 +29,11 @@ export function renderCi(ci: CiDetail): string {
       lines.push(r.direction === "out" ? `    ${r.type} → ${r.name} (${r.ciType}, ${r.ci})` : `    ← ${r.type} ${r.name} (${r.ciType}, ${r.ci})`);
     }
   }
-  return `${lines.join("\n")}\n`;
+  return `${terminalLines(lines)}\n`;
 }
 
 export function renderTree(nodes: GraphNode[]): string {
-  return `${nodes.map((n) => `${"  ".repeat(n.depth)}${n.via ? `${n.via.type} ` : ""}${n.name} (${n.type}, ${n.status}) ${n.id}`).join("\n")}\n`;
+  return `${terminalLines(nodes.map((n) => `${"  ".repeat(n.depth)}${n.via ? `${n.via.type} ` : ""}${n.name} (${n.type}, ${n.status}) ${n.id}`))}\n`;
 }
 
 export function parseSince(since: string | undefined, now = new Date()): { time?: Date; runId?: string } {
@@ -82,7 +83,7 @@ export function renderStats(s: Stats): string {
   ];
   const types = Object.entries(s.cis.byType).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   if (types.length > 0) lines.push(`by type: ${types.map(([k, v]) => `${k} ${v}`).join(", ")}`);
-  let out = `${lines.join("\n")}\n`;
+  let out = `${terminalLines(lines)}\n`;
   if (s.scopes.length > 0) {
     out += `\n${table(
       ["SOURCE", "SCOPE", "LAST RUN", "LAST COMPLETE", "AGE", "PRESENT", "GONE"],

@@ -14,7 +14,7 @@ export function registerSnapshot(program: Command): void {
       const text = await withStore(command, ({ store }) => exportSnapshot(store.engine));
       if (opts.output) {
         const { writeFileSync } = await import("node:fs");
-        writeFileSync(opts.output, text);
+        writeFileSync(opts.output, text, { mode: 0o600 });
       } else {
         process.stdout.write(text);
       }

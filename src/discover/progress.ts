@@ -1,3 +1,5 @@
+import { terminalSafe } from "../util/terminal.js";
+
 /**
  * What discovery is waiting on, on stderr. On a terminal: one line per source, rewritten in place
  * (at most ten times a second). Elsewhere (CI logs, pipes): a plain line per new message.
@@ -23,7 +25,7 @@ class LogProgress implements Progress {
   update(label: string, message: string): void {
     if (this.last.get(label) === message) return;
     this.last.set(label, message);
-    this.stream.write(`cmdb: ${label}: ${message}\n`);
+    this.stream.write(`cmdb: ${terminalSafe(label)}: ${terminalSafe(message)}\n`);
   }
   close(): void {}
 }
@@ -65,7 +67,7 @@ class TerminalProgress implements Progress {
     const seconds = ((Date.now() - this.started) / 1000).toFixed(1);
     let out = this.drawn > 0 ? `\x1b[${this.drawn}F` : "";
     for (const [label, message] of this.lines) {
-      const line = `${label.padEnd(this.width)}  ${message}`;
+      const line = terminalSafe(`${label.padEnd(this.width)}  ${message}`);
       out += `\x1b[2K${line.length > columns - 1 ? `${line.slice(0, columns - 2)}…` : line}\n`;
     }
     out += `\x1b[2K${seconds} s\n`;

@@ -2,6 +2,7 @@ import type { ReconcileSettings } from "../config/schema.js";
 import { MACHINE_TYPES } from "../model/index.js";
 import { ingestBatch, type IngestResult, newRunId, recordFailure } from "../reconcile/ingest.js";
 import {
+  absolutePath,
   buildDynamicInventory,
   type DynamicInventory,
   FACTS_SOURCE,
@@ -12,7 +13,6 @@ import {
   parseFacts,
   parsePlaybookDocument,
   readFactsInput,
-  stablePath,
   transformFactsFiles,
   transformInventory,
   transformPlaybook,
@@ -46,18 +46,26 @@ export async function ingestAnsibleInventory(store: Store, paths: string[], opti
   return ingestBatch(store, batch, { settings: options.settings, ...(options.now ? { now: options.now } : {}) });
 }
 
-/** `cmdb ingest ansible-facts PATH`: a setup output (file or -) or a fact-cache directory, scoped to that path. */
+/** `cmdb ingest ansible-facts PATH`: a setup output (file or -) or a fact-cache directory, scoped to its absolute path. */
 export async function ingestAnsibleFacts(
   store: Store,
   path: string,
   options: Common & { host?: string; scope?: string; prefix?: string; stdin?: NodeJS.ReadableStream },
 ): Promise<IngestResult> {
-  const scope = `${FACTS_SOURCE}:${options.scope ?? (path === "-" ? (options.host ? `stdin/${options.host}` : "stdin") : stablePath(path, options.cwd ?? process.cwd()))}`;
+  const scope = `${FACTS_SOURCE}:${options.scope ?? (path === "-" ? (options.host ? `stdin/${options.host}` : "stdin") : absolutePath(path, options.cwd ?? process.cwd()))}`;
   let batch: ReturnType<typeof transformFactsFiles>;
   try {
     const input = await readFactsInput(path, { ...(options.stdin ? { stdin: options.stdin } : {}), ...(options.prefix ? { prefix: options.prefix } : {}) });
     const files = input.files.map((f) => ({ ...(f.host ? { host: f.host } : {}), where: f.where, facts: parseFacts(f.document, f.where) }));
     batch = transformFactsFiles(files, scope, options.host ? { host: options.host } : {});
+    if (input.notes.length > 0) batch = { ...batch, warnings: [...(batch.warnings ?? []), ...input.notes] };
+    if (input.unreadable.length > 0) {
+      batch = {
+        ...batch,
+        complete: false,
+        warnings: [...(batch.warnings ?? []), ...input.unreadable.map((u) => `${u.where}: cannot read these facts (${u.reason}): the run is partial and retires no host`)],
+      };
+    }
   } catch (error) {
     return failed(store, FACTS_SOURCE, scope, error);
   }

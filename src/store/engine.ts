@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { redactText } from "../util/redact.js";
 
 /** The SQL both engines speak: PGlite (embedded PostgreSQL) and a PostgreSQL server. */
 export interface Sql {
@@ -35,14 +36,9 @@ export function isServerUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
 }
 
+/** The URL with every credential it can carry masked: the userinfo password and secret parameters (`password=`, `sslpassword=`). */
 export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
-  }
+  return redactText(url);
 }
 
 export async function openEngine(location: string, options: EngineOptions = {}): Promise<Engine> {

@@ -1,3 +1,4 @@
+import { advisoryLock, MIGRATION_LOCK } from "./advisory.js";
 import type { Engine } from "./engine.js";
 
 /**
@@ -191,7 +192,7 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.id;
 
 export async function migrate(engine: Engine): Promise<void> {
   await engine.transaction(async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock(7142000)");
+    await advisoryLock(tx, engine, MIGRATION_LOCK, "migration");
     await tx.query("CREATE TABLE IF NOT EXISTS cmdb_migration (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
     const rows = await tx.query<{ id: number }>("SELECT id FROM cmdb_migration ORDER BY id");
     const applied = new Set(rows.map((r) => Number(r.id)));

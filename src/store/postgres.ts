@@ -1,13 +1,16 @@
 import pg from "pg";
 import { CmdbError } from "../util/errors.js";
+import { seconds, TIMEOUTS, timeoutMs } from "../util/timeouts.js";
 import { type Engine, type EngineOptions, redactUrl, type Sql } from "./engine.js";
 
 export async function openPostgres(url: string, options: EngineOptions): Promise<Engine> {
   const label = redactUrl(url);
   const schema = options.schema;
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new CmdbError(`invalid schema name ${schema}`);
+  const connectMs = timeoutMs("db");
   const pool = new pg.Pool({
     connectionString: url,
+    connectionTimeoutMillis: connectMs,
     max: 2,
     application_name: "cmdb",
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
@@ -22,6 +25,13 @@ export async function openPostgres(url: string, options: EngineOptions): Promise
     }
   } catch (error) {
     await pool.end().catch(() => undefined);
+    if (/timeout/i.test((error as Error).message)) {
+      throw new CmdbError(`no answer from the PostgreSQL server within ${seconds(connectMs)} (it accepted the connection or never answered it)`, {
+        where: label,
+        hint: `check that this host and port are a PostgreSQL server; ${TIMEOUTS.db.env} sets how long to wait`,
+        cause: error,
+      });
+    }
     throw new CmdbError(`cannot connect to PostgreSQL: ${(error as Error).message}`, {
       where: label,
       hint: "check the server is running and the URL (CMDB_DATABASE_URL or --db) is right",

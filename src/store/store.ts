@@ -1,4 +1,5 @@
 import type { IdentityOverride, Plan, Slice, StoredCi, StoredObservation } from "../reconcile/types.js";
+import { advisoryLock, INGEST_LOCK } from "./advisory.js";
 import type { Engine, Sql } from "./engine.js";
 import { migrate } from "./migrations.js";
 import {
@@ -73,7 +74,7 @@ export class Store {
 
   /** Every ingest takes this lock first: concurrent ingests run one after the other, never interleaved. */
   async lockForIngest(tx: Sql): Promise<void> {
-    await tx.query("SELECT pg_advisory_xact_lock(7142001)");
+    await advisoryLock(tx, this.engine, INGEST_LOCK, "ingest");
   }
 
   async scopeState(tx: Sql, source: string, scope: string): Promise<ScopeState | undefined> {

@@ -46,7 +46,7 @@ beforeAll(() => {
   execFileSync("ansible-galaxy", ["collection", "build", join(REPO_ROOT, "ansible"), "--output-path", join(root, "build")], { stdio: "pipe", env: baseEnv() });
   const tarball = readdirSync(join(root, "build")).find((n) => n.endsWith(".tar.gz"))!;
   execFileSync("ansible-galaxy", ["collection", "install", join(root, "build", tarball), "-p", collections], { stdio: "pipe", env: baseEnv() });
-}, 60_000);
+});
 
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
@@ -127,7 +127,7 @@ describe.skipIf(!ansible.ok)("the callback plugin under ansible-playbook", () =>
     } finally {
       await store.close();
     }
-  }, 120_000);
+  });
 
   it("spools the report when the CMDB cannot be opened, the playbook still succeeds, and the next run sends both", async () => {
     const dir = workdir("spool");
@@ -145,7 +145,7 @@ describe.skipIf(!ansible.ok)("the callback plugin under ansible-playbook", () =>
     expect(spooled(spool)).toEqual([]);
     const runs = await cliJson<RunEntry[]>(["--db", db, "runs", "--json"]);
     expect(runs.filter((r) => r.source === "ansible-playbook" && r.outcome === "success")).toHaveLength(2);
-  }, 120_000);
+  });
 });
 
 describe.skipIf(!ansible.ok)("reading the CMDB as an Ansible inventory", () => {
@@ -163,7 +163,7 @@ describe.skipIf(!ansible.ok)("reading the CMDB as an Ansible inventory", () => {
       const r = await runCli(["--db", db, ...args]);
       expect(r.code, r.stderr).toBe(0);
     }
-  }, 60_000);
+  });
 
   it("the inventory plugin yields the CMDB's machines with default groups, keyed_groups, groups and compose", async () => {
     const config = join(dir, "homelab.cmdb.yml");
@@ -199,7 +199,7 @@ describe.skipIf(!ansible.ok)("reading the CMDB as an Ansible inventory", () => {
     expect(list.source_ansible_facts.hosts).toHaveLength(4);
     expect(list.k3s.hosts.sort()).toEqual(["k3s-agent-1", "k3s-agent-2", "k3s-server"]);
     expect(r.stdout).not.toMatch(/redacted|vault|token/i);
-  }, 60_000);
+  });
 
   it("`cmdb ansible inventory` works as a script inventory (--list and --host)", async () => {
     const script = join(dir, "cmdb-inventory");
@@ -212,5 +212,5 @@ describe.skipIf(!ansible.ok)("reading the CMDB as an Ansible inventory", () => {
     expect(list.type_container.hosts).toEqual(["pihole"]);
     const host = await run("ansible-inventory", ["-i", script, "--host", "k3s-agent-2"], baseEnv(), dir);
     expect(JSON.parse(host.stdout)).toMatchObject({ ansible_host: "192.168.20.13", cmdb_type: "virtual_machine" });
-  }, 60_000);
+  });
 });

@@ -119,7 +119,7 @@ describe.each(ENGINES)("ansible ingest on $name", (engine) => {
       expect(new Set(observed.filter((o) => o.type === "server").map((o) => o.ref)), path).toEqual(shape.hosts);
       expect(new Set(observed.filter((o) => o.type === "ansible_group").map((o) => o.ref.slice("group:".length))), path).toEqual(shape.groups);
     }
-  }, 60_000);
+  });
 
   it("a host removed from an inventory is gone for that inventory's scope only", async () => {
     const a = join(dir, "a.ini");
@@ -160,9 +160,9 @@ describe.each(ENGINES)("ansible ingest on $name", (engine) => {
     const setup = JSON.parse(readFileSync(join(FACTS, "setup-localhost.json"), "utf8")).ansible_facts;
     const machineId: string = setup.ansible_machine_id;
     const first = await ingestAnsibleFacts(store, join(FACTS, "setup-localhost.json"), { settings, cwd: REPO_ROOT });
-    expect(first.scope).toBe("ansible-facts:test/fixtures/ansible-facts/setup-localhost.json");
+    expect(first.scope).toBe(`ansible-facts:${join(FACTS, "setup-localhost.json")}`);
     const cache = await ingestAnsibleFacts(store, join(FACTS, "jsonfile-cache"), { settings, cwd: REPO_ROOT });
-    expect(cache.scope).toBe("ansible-facts:test/fixtures/ansible-facts/jsonfile-cache");
+    expect(cache.scope).toBe(`ansible-facts:${join(FACTS, "jsonfile-cache")}`);
     expect(cache.counts.new).toBe(0);
     const ssh = await ingestBatch(
       store,

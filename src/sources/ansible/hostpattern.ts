@@ -69,6 +69,9 @@ function pyInt(text: string): number {
   return Number(t.replace(/_/g, ""));
 }
 
+/** Ansible would try to build the list and run out of memory; a real inventory never comes near. */
+const MAX_RANGE_HOSTS = 100_000;
+
 /** `expand_hostname_range`: every name a pattern with `[begin:end(:step)]` ranges stands for, in order. */
 export function expandHostRange(line: string): string[] {
   const out: string[] = [];
@@ -108,6 +111,10 @@ function expandInto(line: string, out: string[]): void {
     const e = pyInt(end) + 1;
     const step = stepText === undefined ? 1 : pyInt(stepText);
     if (step === 0) throw new RangeError_("range() arg 3 must not be zero");
+    const count = Math.ceil((e - b) / step);
+    if (!Number.isSafeInteger(b) || !Number.isSafeInteger(e) || count + out.length > MAX_RANGE_HOSTS) {
+      throw new RangeError_(`host range [${nrange}] stands for more than ${MAX_RANGE_HOSTS} hosts, more than cmdb accepts`);
+    }
     seq = [];
     if (step > 0) for (let i = b; i < e; i += step) seq.push(i);
     else for (let i = b; i > e; i += step) seq.push(i);

@@ -44,4 +44,4 @@ export { FACTS_SOURCE, type FactsTarget, transformFacts, transformFactsFiles } f
 export { type FactsFile, readFactsInput } from "./facts-get.js";
 export { PLAYBOOK_FORMAT, PLAYBOOK_SOURCE, type PlaybookDocument, parsePlaybookDocument, playbookDocumentSchema, transformPlaybook } from "./playbook.js";
 export { ansibleHostOf, buildDynamicInventory, type DynamicInventory, defaultGroups, hostNameOf, type InventoryCi, safeGroupName } from "./dynamic-inventory.js";
-export { inventoryScope, stablePath } from "./scope.js";
+export { absolutePath, inventoryScope, stablePath } from "./scope.js";

@@ -361,6 +361,20 @@ function dictKey(lit: Lit): string {
   }
 }
 
+/** Python's tokenizer refuses more than 200 nested brackets (SyntaxError), so the INI plugin keeps such a value as text. */
+const MAX_NESTING = 200;
+
+function nesting(toks: Tok[]): number {
+  let depth = 0;
+  let most = 0;
+  for (const t of toks) {
+    if (t.t !== "op") continue;
+    if (t.v === "(" || t.v === "[" || t.v === "{") most = Math.max(most, ++depth);
+    else if (t.v === ")" || t.v === "]" || t.v === "}") depth--;
+  }
+  return most;
+}
+
 /**
  * `ast.literal_eval(text)` as Ansible's INI plugin uses it: the typed value, or the text itself when
  * it is not a Python literal. Throws LiteralCrash where ansible-inventory would fail.
@@ -368,7 +382,9 @@ function dictKey(lit: Lit): string {
 export function literalEval(text: string): InventoryValue {
   let lit: Lit;
   try {
-    lit = new Parser(tokenize(text.replace(/^[ \t]+/, ""))).top();
+    const toks = tokenize(text.replace(/^[ \t]+/, ""));
+    if (nesting(toks) > MAX_NESTING) return text;
+    lit = new Parser(toks).top();
   } catch (error) {
     if (error instanceof NotLiteral) return text;
     throw error;

@@ -19,3 +19,12 @@ export function stablePath(path: string, cwd: string): string {
 export function inventoryScope(paths: string[], cwd: string): string {
   return `ansible:${paths.map((p) => stablePath(p, cwd)).join(" + ")}`;
 }
+
+/**
+ * What a fact cache is: its absolute, normalized path. Unlike an inventory, read from a checkout
+ * wherever it is, a cache is one place on one machine, so the directory the command ran in must
+ * not make a second scope of it (the first would never be retired).
+ */
+export function absolutePath(path: string, cwd: string): string {
+  return normalize(resolve(cwd, path)).split(sep).join("/").replace(/(.)\/+$/, "$1");
+}

@@ -5,6 +5,7 @@ import { Agent, type RequestInit, Response, fetch as undiciFetch } from "undici"
 import { createLimiter, type Limiter } from "../../util/concurrency.js";
 import { CmdbError, UsageError } from "../../util/errors.js";
 import { parseRetryAfter, withRetry } from "../../util/retry.js";
+import { seconds, TIMEOUTS, timeoutMs } from "../../util/timeouts.js";
 import {
   type AgentInterfaces,
   agentInterfacesSchema,
@@ -70,16 +71,28 @@ function openSession(config: ProxmoxConfig, options: CollectOptions): Session {
   const secret = config.tokenSecret;
   const scrub = (message: string): string => message.split(secret).join("(redacted)");
 
+  const limit = timeoutMs("http");
   const fetchWithRetry = (input: string | URL, init?: RequestInit): Promise<Response> => {
-    const signal = options.signal && init?.signal ? AbortSignal.any([options.signal, init.signal as AbortSignal]) : (options.signal ?? init?.signal);
+    const caller = options.signal && init?.signal ? AbortSignal.any([options.signal, init.signal as AbortSignal]) : (options.signal ?? init?.signal);
     const path = new URL(String(input)).pathname.replace(/^\/api2\/json/, "");
     return withRetry(
       async () => {
-        const response = await undiciFetch(input, { ...init, dispatcher: agent, signal });
-        if (!RETRY_STATUSES.has(response.status)) return response;
-        // Buffered so the connection is free while we wait, and the client can still read the last answer.
-        const body = await response.text();
-        return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+        // Each attempt is bounded, body included: the answer is read here, under the same bound.
+        const bound = new AbortController();
+        const timer = setTimeout(() => bound.abort(), limit);
+        const signal = caller ? AbortSignal.any([caller, bound.signal]) : bound.signal;
+        try {
+          const response = await undiciFetch(input, { ...init, dispatcher: agent, signal });
+          const body = await response.text();
+          return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+        } catch (error) {
+          if (bound.signal.aborted && !caller?.aborted) {
+            throw new CmdbError(`no answer within ${seconds(limit)}`, { hint: `${TIMEOUTS.http.env} sets how long to wait` });
+          }
+          throw error;
+        } finally {
+          clearTimeout(timer);
+        }
       },
       (outcome) =>
         outcome.ok && RETRY_STATUSES.has(outcome.value.status)
@@ -100,6 +113,8 @@ function openSession(config: ProxmoxConfig, options: CollectOptions): Session {
     tokenID: config.tokenId,
     tokenSecret: config.tokenSecret,
     fetch: fetchWithRetry,
+    // The bound is ours (above), with a message that says what was waited on; the client's own is set beyond it.
+    queryTimeout: limit * 2 + 1000,
   });
   return { api, endpoint, signal: options.signal, limit: createLimiter(concurrency), errors: [], progress, scrub, close: () => agent.close() };
 }
@@ -263,9 +278,11 @@ export function describeFailure(error: unknown, endpoint: string): string {
   if (tls) {
     return `TLS certificate of ${endpoint} is not trusted (${tls.code}: ${tls.message}); give the cluster's CA with caFile / PROXMOX_CA_FILE (on a PVE node: /etc/pve/pve-root-ca.pem), or set insecure (PROXMOX_INSECURE=1) to skip verification`;
   }
+  // proxmox-api wraps what the fetch threw (a timeout of ours) in its own "failed to call" error.
+  const ours = chain.find((e): e is CmdbError => e instanceof CmdbError);
+  if (ours) return ours.hint ? `${ours.message} (${ours.hint})` : ours.message;
   const network = chain.find((e) => typeof e.code === "string" && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(e.code));
   if (network) return `cannot reach ${endpoint} (${network.code}: ${network.message})`;
-  if (error instanceof CmdbError) return error.hint ? `${error.message} (${error.hint})` : error.message;
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^(GET|POST|PUT|DELETE) \S+ (return Error|connection failed with) /, "HTTP ");
 }

@@ -1,10 +1,10 @@
 import { readFile, stat } from "node:fs/promises";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CmdbError } from "../../util/errors.js";
+import { idleSignal, seconds, TIMEOUTS, timeoutMs } from "../../util/timeouts.js";
 
 /** A state larger than this is refused rather than read into memory; `maxBytes` overrides it. */
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
-const HTTP_TIMEOUT_MS = 60_000;
 
 export interface ReadOptions {
   stdin?: NodeJS.ReadableStream;
@@ -61,10 +61,19 @@ async function readHttp(spec: string, maxBytes: number): Promise<{ text: string;
   if (username || password) {
     headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
   }
+  const limit = timeoutMs("http");
+  const idle = idleSignal(limit);
+  const stalled = (what: string, received?: number) =>
+    new CmdbError(`the state backend sent nothing for ${seconds(limit)} ${what}${received === undefined ? "" : ` (after ${received} bytes)`}`, {
+      where: origin,
+      hint: `check the backend; ${TIMEOUTS.http.env} sets how long to wait`,
+    });
   let response: Response;
   try {
-    response = await fetch(url, { headers, redirect: "follow", signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+    response = await fetch(url, { headers, redirect: "follow", signal: idle.signal });
   } catch (error) {
+    idle.done();
+    if (idle.fired()) throw stalled("while cmdb waited for its answer");
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const reason = cause?.code ?? cause?.message ?? (error as Error).message;
     throw new CmdbError(`cannot reach the state backend (${reason})`, { where: origin });
@@ -86,7 +95,19 @@ async function readHttp(spec: string, maxBytes: number): Promise<{ text: string;
     await response.body?.cancel();
     throw tooLarge(origin, declared, maxBytes);
   }
-  const bytes = response.body ? await readStream(response.body, maxBytes, origin) : Buffer.alloc(0);
+  let received = 0;
+  let bytes: Buffer;
+  try {
+    bytes = response.body ? await readStream(response.body, maxBytes, origin, (n) => {
+      received = n;
+      idle.touch();
+    }) : Buffer.alloc(0);
+  } catch (error) {
+    if (idle.fired()) throw stalled("in the middle of the state", received);
+    throw error;
+  } finally {
+    idle.done();
+  }
   if (bytes.length === 0 || bytes.toString("utf8").trim() === "") throw noState(origin, "empty body");
   return { text: bytes.toString("utf8"), origin };
 }
@@ -148,12 +169,13 @@ function tooLarge(origin: string, size: number, maxBytes: number): CmdbError {
   });
 }
 
-async function readStream(stream: AsyncIterable<unknown>, maxBytes: number, origin: string): Promise<Buffer> {
+async function readStream(stream: AsyncIterable<unknown>, maxBytes: number, origin: string, onChunk?: (size: number) => void): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
     const buf = typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
     size += buf.length;
+    onChunk?.(size);
     if (size > maxBytes) throw tooLarge(origin, size, maxBytes);
     chunks.push(buf);
   }

@@ -3,7 +3,18 @@ import { CmdbError } from "../../util/errors.js";
 import type { PathStep } from "../../util/redact.js";
 import { configAddress, type InstanceKey, instanceAddress } from "./address.js";
 import { expandFlatmap } from "./flatmap.js";
+import { makeStorable } from "../../util/json-safety.js";
 import { locateJsonError } from "./json-error.js";
+
+/** The scanner recurses per nesting level: a text nested deeper than the stack is named without a position. */
+function safeLocate(body: string): ReturnType<typeof locateJsonError> {
+  try {
+    return locateJsonError(body);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
 import { type SensitivePathStep, type ShowModule, ShowState, StateV3, StateV4 } from "./schema.js";
 
 export type StateFormat = "state-v4" | "state-v3" | "show-json";
@@ -41,6 +52,12 @@ export interface ParsedState {
   lineage?: string;
   origin: string;
   instances: StateInstance[];
+  /** Values changed to be storable (NUL, lone surrogates, numbers beyond a double), by JSON path. */
+  notes?: string[];
+}
+
+function withNotes(state: ParsedState, notes: string[]): ParsedState {
+  return notes.length > 0 ? { ...state, notes } : state;
 }
 
 const UPGRADE_HINT =
@@ -69,7 +86,7 @@ export function parseTerraformState(text: string, origin: string): ParsedState {
   try {
     raw = JSON.parse(body);
   } catch (error) {
-    const at = locateJsonError(body);
+    const at = safeLocate(body);
     const where = at ? `${origin}:${at.line}:${at.column}` : origin;
     const detail = at ? at.expected : error instanceof Error ? error.message : String(error);
     throw new CmdbError(`invalid JSON: ${detail}`, { where, hint: "the state file is truncated or not JSON" });
@@ -80,6 +97,7 @@ export function parseTerraformState(text: string, origin: string): ParsedState {
       { where: `${origin} at $` },
     );
   }
+  const notes = makeStorable(raw, origin);
   const top = raw as Record<string, unknown>;
   if ("encrypted_data" in top) {
     throw new CmdbError("this state is encrypted (OpenTofu state encryption)", {
@@ -94,7 +112,7 @@ export function parseTerraformState(text: string, origin: string): ParsedState {
         hint: "run `terraform show -json` without a plan file to show the current state",
       });
     }
-    return parseShowJson(top, origin);
+    return withNotes(parseShowJson(top, origin), notes);
   }
   if (!("version" in top)) {
     throw new CmdbError("not a Terraform state: it has neither `version` nor `format_version`", {
@@ -103,8 +121,8 @@ export function parseTerraformState(text: string, origin: string): ParsedState {
     });
   }
   const version = top.version;
-  if (version === 4) return parseV4(top, origin);
-  if (version === 3) return parseV3(top, origin);
+  if (version === 4) return withNotes(parseV4(top, origin), notes);
+  if (version === 3) return withNotes(parseV3(top, origin), notes);
   if (typeof version === "number" && Number.isInteger(version) && version >= 0 && version < 3) {
     throw new CmdbError(`state format version ${version} (Terraform 0.8 and earlier) is not supported`, {
       where: `${origin} at $.version`,

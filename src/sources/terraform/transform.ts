@@ -36,7 +36,7 @@ export function parseProvider(text: string, resourceType: string): { name: strin
 export function transformTerraform(state: ParsedState, opts: TransformOptions = {}): ObservationBatch {
   const workspace = opts.workspace ?? "default";
   const scope = `${state.lineage ?? "show-json"}/${workspace}`;
-  const warnings: string[] = [];
+  const warnings: string[] = [...(state.notes ?? [])];
 
   const managed: { instance: StateInstance; values: Record<string, unknown> }[] = [];
   const seen = new Set<string>();
