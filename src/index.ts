@@ -11,6 +11,7 @@ export { ansibleDynamicInventory, ingestAnsibleFacts, ingestAnsibleInventory, in
 export { ingestBatch, type IngestOptions, type IngestResult } from "./reconcile/ingest.js";
 export { type Engine, openEngine, resolveDbLocation } from "./store/engine.js";
 export * as queries from "./store/queries.js";
+export * as graph from "./graph/index.js";
 export { exportSnapshot, importSnapshot } from "./store/snapshot.js";
 export { Store } from "./store/store.js";
 export { configJsonSchemaText } from "./config/json-schema.js";
