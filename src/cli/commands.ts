@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { registerAnsible } from "./ansible.js";
 import { registerQueries } from "./ci.js";
 import { registerDemo } from "./demo.js";
+import { registerDiagram } from "./diagram.js";
 import { registerDiscover } from "./discover.js";
 import { registerIngest } from "./ingest.js";
 import { registerSnapshot } from "./snapshot.js";
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerDiscover(program);
   registerQueries(program);
   registerSnapshot(program);
+  registerDiagram(program);
   registerDemo(program);
   registerAnsible(program);
 }
