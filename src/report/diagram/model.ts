@@ -237,7 +237,9 @@ function unitOrder(diagram: Diagram): DiagramNode[][] {
   for (const n of diagram.nodes) parent.set(n.id, n.id);
   for (const e of diagram.edges) {
     const [a, b] = [find(e.from), find(e.to)];
-    if (a !== b) parent.set(a < b ? b : a, a < b ? a : b);
+    if (a === b) continue;
+    const [low, high] = [a, b].sort(byCodePoint) as [string, string];
+    parent.set(high, low);
   }
   for (const n of diagram.nodes) {
     const key = n.group ?? `~${find(n.id)}`;
@@ -335,7 +337,13 @@ function grouper(groupBy: GroupBy, cis: Map<string, GraphCi>, graph: Graph): (ci
         .sort((a, b) => byCodePoint(a.id, b.id))[0];
       if (found) return found;
       const next: string[] = [];
-      for (const id of frontier) for (const to of out.get(id) ?? []) if (!seen.has(to)) (seen.add(to), next.push(to));
+      for (const id of frontier) {
+        for (const to of out.get(id) ?? []) {
+          if (seen.has(to)) continue;
+          seen.add(to);
+          next.push(to);
+        }
+      }
       frontier = next.sort(byCodePoint);
     }
     return undefined;
