@@ -5,6 +5,7 @@ import { registerDemo } from "./demo.js";
 import { registerDiagram } from "./diagram.js";
 import { registerDiscover } from "./discover.js";
 import { registerIngest } from "./ingest.js";
+import { registerReport } from "./report.js";
 import { registerSnapshot } from "./snapshot.js";
 
 /**
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   registerQueries(program);
   registerSnapshot(program);
   registerDiagram(program);
+  registerReport(program);
   registerDemo(program);
   registerAnsible(program);
 }
