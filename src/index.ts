@@ -12,6 +12,9 @@ export { ingestBatch, type IngestOptions, type IngestResult } from "./reconcile/
 export { type Engine, openEngine, resolveDbLocation } from "./store/engine.js";
 export * as queries from "./store/queries.js";
 export * as graph from "./graph/index.js";
+export { drawDiagram, neighbourhoodMermaid, type DiagramRequest } from "./report/diagram/draw.js";
+export { collectHealth, renderHealth, type HealthReport } from "./report/health/index.js";
+export { ingestExamples, sampleReports } from "./report/samples.js";
 export { exportSnapshot, importSnapshot } from "./store/snapshot.js";
 export { Store } from "./store/store.js";
 export { configJsonSchemaText } from "./config/json-schema.js";

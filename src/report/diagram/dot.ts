@@ -35,7 +35,7 @@ function nodeAttrs(n: DiagramNode): string {
   const shape = n.kind === "collapsed" ? "folder" : n.kind === "ref" ? "cds" : SHAPES[n.cls];
   return attrs([
     ["id", n.id],
-    ["class", ["ci", n.kind, n.cls, ...n.flags].join(" ")],
+    ["class", [n.kind, n.cls, ...n.flags].join(" ")],
     ["label", [n.label, ...n.detail.filter((d) => d.length > 0)].join("\n")],
     ["shape", shape],
     ["style", dashed ? "filled,dashed" : "filled"],

@@ -92,7 +92,9 @@ export async function collectHealth(sql: Sql, options: HealthOptions = {}): Prom
     .slice(0, limit);
 
   const scopeRows = await sql.query<{ source: string; scope: string; outcome: string | null; started_at: Date | string | null; last_complete_at: Date | string | null }>(
-    "SELECT s.source, s.scope, r.outcome, r.started_at, s.last_complete_at FROM scope_state s LEFT JOIN run r ON r.id = s.last_run_id",
+    // A collection counts from when it started: its end depends on how long the ingest took.
+    `SELECT s.source, s.scope, r.outcome, r.started_at, COALESCE(rc.started_at, s.last_complete_at) AS last_complete_at
+       FROM scope_state s LEFT JOIN run r ON r.id = s.last_run_id LEFT JOIN run rc ON rc.id = s.last_complete_run_id`,
   );
   scopeRows.sort((a, b) => byCodePoint(a.source, b.source) || byCodePoint(a.scope, b.scope));
   const freshness = {
