@@ -65,7 +65,7 @@ for (const engine of ENGINES) {
         for (const ci of cis) expect(out.mermaid).toContain(`${ci.id}`);
         // Every edge of the graph is drawn, once, with its relationship types as the label.
         for (const e of graph.edges) expect(out.mermaid).toContain(`${e.from} -->|"${e.types.join(" / ")}"| ${e.to}`);
-        expect(out.mermaid.match(/-->\|/g)?.length).toBe(graph.edges.length);
+        expect(out.mermaid!.match(/-->\|/g)?.length).toBe(graph.edges.length);
         // The SVG holds one node per CI (plus the legend's) and one edge per relationship pair.
         const svgNodes = [...out.svg!.matchAll(/<g id="(ci_[0-9a-f]+)" class="node ci /g)].map((m) => m[1]);
         expect(svgNodes.sort()).toEqual(cis.map((c) => c.id).sort());

@@ -28,7 +28,9 @@ export function fitMermaid(diagram: Diagram, limits: MermaidLimits = GITHUB_MERM
   if (fits(diagram)) return { parts: [toMermaid(diagram)], collapsedCis: 0 };
   const collapsed = collapseLeaves(diagram, keep);
   if (fits(collapsed)) return { parts: [toMermaid(collapsed)], collapsedCis: collapsed.collapsedCis };
-  const parts = splitDiagram(collapsed, fits);
+  // Aim a fifth under each limit: references to other parts add text and edges to every part.
+  const estimate = (d: Diagram) => Math.ceil(Math.max(d.edges.length / (limits.maxEdges * 0.8), toMermaid(d).length / (limits.maxTextSize * 0.8)));
+  const parts = splitDiagram(collapsed, fits, estimate);
   return { parts: parts.map(toMermaid), collapsedCis: collapsed.collapsedCis };
 }
 

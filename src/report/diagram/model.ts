@@ -215,12 +215,14 @@ export function collapseLeaves(diagram: Diagram, keep: readonly string[] = []): 
  * together where they can. An edge to a CI in another part ends at a reference node that names it
  * and its part.
  */
-export function splitDiagram(diagram: Diagram, fits: (part: Diagram) => boolean): Diagram[] {
+export function splitDiagram(diagram: Diagram, fits: (part: Diagram) => boolean, estimate: (d: Diagram) => number = () => 2): Diagram[] {
   const order = unitOrder(diagram);
-  for (let budget = Math.max(1, diagram.nodes.length); ; budget = Math.max(1, Math.floor(budget * 0.7))) {
-    const assignment = pack(order, budget);
-    const parts = materialise(diagram, assignment);
+  // Start from the number of parts the whole would need by its size, then shrink parts until each fits.
+  let budget = Math.max(1, Math.floor(diagram.nodes.length / Math.max(1, estimate(diagram))));
+  for (;;) {
+    const parts = materialise(diagram, pack(order, budget));
     if (parts.every(fits) || budget === 1) return parts;
+    budget = Math.max(1, Math.floor(budget * 0.8));
   }
 }
 
@@ -279,31 +281,38 @@ function materialise(diagram: Diagram, assignment: Map<string, number>): Diagram
     const nodes = diagram.nodes.filter((n) => assignment.get(n.id) === p);
     const refs = new Map<string, DiagramNode>();
     const edges: DiagramEdge[] = [];
+    const crossing: { e: DiagramEdge; local: string; other: string; otherPart: number; outgoing: boolean }[] = [];
     for (const e of diagram.edges) {
       const [pf, pt] = [assignment.get(e.from)!, assignment.get(e.to)!];
       if (pf !== p && pt !== p) continue;
-      if (pf === p && pt === p) {
-        edges.push(e);
-        continue;
-      }
-      const other = pf === p ? e.to : e.from;
-      const otherPart = pf === p ? pt : pf;
-      const target = byId.get(other)!;
-      const refId = `r_${short(other)}`;
+      if (pf === p && pt === p) edges.push(e);
+      else crossing.push(pf === p ? { e, local: e.from, other: e.to, otherPart: pt, outgoing: true } : { e, local: e.to, other: e.from, otherPart: pf, outgoing: false });
+    }
+    // Edges from one CI here to several CIs of one other part end at one counted reference, so a hub
+    // (a subnet of hundreds of machines) does not carry an edge per machine elsewhere.
+    const bundles = new Map<string, typeof crossing>();
+    for (const c of crossing) {
+      const key = [c.local, c.otherPart, c.e.label, c.outgoing ? "out" : "in"].join("\u0000");
+      bundles.set(key, [...(bundles.get(key) ?? []), c]);
+    }
+    for (const [key, list] of [...bundles.entries()].sort((a, b) => byCodePoint(a[0], b[0]))) {
+      const c = list[0]!;
+      const target = byId.get(c.other)!;
+      const refId = list.length === 1 ? `r_${short(c.other)}` : `r_${short(key)}`;
       if (!refs.has(refId)) {
         refs.set(refId, {
           id: refId,
-          label: `${target.label} → part ${otherPart + 1}`,
-          detail: [target.detail[0] ?? ""],
+          label: list.length === 1 ? `${target.label} → part ${c.otherPart + 1}` : `${list.length} CIs → part ${c.otherPart + 1}`,
+          detail: [list.length === 1 ? (target.detail[0] ?? "") : "in another part"],
           kind: "ref",
           cls: target.cls,
           flags: ["ref"],
           group: null,
-          part: otherPart + 1,
-          ...(target.ciId ? { ciId: target.ciId } : {}),
+          part: c.otherPart + 1,
+          ...(list.length === 1 && target.ciId ? { ciId: target.ciId } : {}),
         });
       }
-      edges.push(pf === p ? { ...e, to: refId } : { ...e, from: refId });
+      edges.push(c.outgoing ? { ...c.e, to: refId } : { ...c.e, from: refId });
     }
     const groupIds = new Set(nodes.map((n) => n.group).filter((g): g is string => g !== null));
     parts.push({
