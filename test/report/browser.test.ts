@@ -16,7 +16,7 @@ import type { Store } from "../../src/store/store.js";
 import { chromium, launch, TEST_OUTPUT, watchedPage } from "../helpers/browser.js";
 import { REPO_ROOT } from "../helpers/corpus.js";
 import { ENGINES } from "../helpers/engines.js";
-import { exampleStore } from "./example-store.js";
+import { exampleStore, WARM_UP_TIMEOUT_MS } from "./example-store.js";
 import { meshedVpcs } from "./synthetic.js";
 
 const MERMAID = join(REPO_ROOT, "node_modules/mermaid/dist/mermaid.min.js");
@@ -55,7 +55,7 @@ describe.skipIf(!chromium.ok)("what a person looks at, in headless Chromium", ()
     mkdirSync(OUT, { recursive: true });
     browser = await launch();
     store = await exampleStore(ENGINES[0]!);
-  });
+  }, WARM_UP_TIMEOUT_MS);
 
   afterAll(async () => {
     await browser?.close();

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcileSettings } from "../../src/config/schema.js";
 import { subgraph } from "../../src/graph/subgraph.js";
 import { walk } from "../../src/graph/walk.js";
@@ -12,7 +12,7 @@ import { SAMPLE_INGEST_AT } from "../../src/report/samples.js";
 import { findCis, listCis } from "../../src/store/queries.js";
 import { REPO_ROOT } from "../helpers/corpus.js";
 import { dropTestSchemas, ENGINES } from "../helpers/engines.js";
-import { exampleStore } from "./example-store.js";
+import { exampleStore, WARM_UP_TIMEOUT_MS, warmUp } from "./example-store.js";
 
 const HOUR = 3_600_000;
 const AWS_STATE = join(REPO_ROOT, "examples/terraform/aws-shop-vpc.tfstate");
@@ -40,6 +40,8 @@ function changedState(serial: number): string {
 }
 
 const texts: Record<string, Record<string, string>> = {};
+
+beforeAll(() => warmUp(ENGINES), WARM_UP_TIMEOUT_MS);
 
 afterAll(async () => {
   await dropTestSchemas();

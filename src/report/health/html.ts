@@ -62,7 +62,7 @@ export function healthHtmlBody(r: HealthReport): string {
   s.push(`<h2 id="coverage">Coverage</h2><p class="note">Of ${r.coverage.machines} active machines (servers, VMs, containers, hypervisor nodes).</p>`);
   s.push(
     `<table><thead><tr><th></th><th>machines</th><th>target</th></tr></thead><tbody>${coverageRows(r)
-      .map(([k, v, t]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td><td class="${t.startsWith("✅") ? "ok" : t ? "bad" : ""}">${esc(t)}</td></tr>`)
+      .map(([k, v, t]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td><td class="${t.startsWith("✅") ? "ok" : t ? "bad" : ""}">${esc(t.replace(/^[✅❌] /u, ""))}</td></tr>`)
       .join("")}</tbody></table>`,
   );
   s.push(`<h2 id="freshness">Freshness</h2>`, bars(r.freshness.ages, "active CIs by age since last seen"));
