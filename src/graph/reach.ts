@@ -1,15 +1,16 @@
 import type { Sql } from "../store/engine.js";
 import { byCodePoint } from "../util/order.js";
-import { dependencyCte, FORWARD_TYPES, REVERSE_TYPES } from "./walk.js";
+import { FORWARD_TYPES, REVERSE_TYPES } from "./walk.js";
 
-/** Every present dependency edge between live CIs, as "needer -> needed". */
+/**
+ * Every present dependency edge as "needer -> needed", whatever the status of its CIs (callers drop
+ * retired ones): one scan of the relationships.
+ */
 export async function dependencyEdges(sql: Sql): Promise<{ needer: string; needed: string }[]> {
   return sql.query<{ needer: string; needed: string }>(
-    `WITH ${dependencyCte("$1", "$2")}
-     SELECT DISTINCT d.needer, d.needed FROM dep d
-       JOIN ci a ON a.id = d.needer AND a.status <> 'retired'
-       JOIN ci b ON b.id = d.needed AND b.status <> 'retired'
-      WHERE d.needer <> d.needed`,
+    `SELECT DISTINCT CASE WHEN type = ANY($2::text[]) THEN to_ci ELSE from_ci END AS needer,
+                     CASE WHEN type = ANY($2::text[]) THEN from_ci ELSE to_ci END AS needed
+       FROM relationship WHERE status = 'present' AND (type = ANY($1::text[]) OR type = ANY($2::text[])) AND from_ci <> to_ci`,
     [FORWARD_TYPES, REVERSE_TYPES],
   );
 }

@@ -102,10 +102,10 @@ for (const engine of ENGINES) {
       }
     });
 
-    it("groups into clusters by Proxmox node, Ansible group and environment", async () => {
+    it("groups into clusters by Proxmox node and cluster, AWS account and subnet, Ansible group and environment", async () => {
       const store = await exampleStore(engine);
       try {
-        const byGroup = async (groupBy: "ansible-group" | "environment" | "proxmox-node") => {
+        const byGroup = async (groupBy: "ansible-group" | "environment" | "proxmox-node" | "proxmox-cluster" | "aws-account" | "aws-subnet") => {
           const d = await loadDiagram(store.engine, { groupBy });
           const labels = new Map(d.groups.map((g) => [g.id, g.label]));
           return Object.fromEntries(d.nodes.map((n) => [n.label, n.group ? labels.get(n.group) : null]));
@@ -119,6 +119,15 @@ for (const engine of ENGINES) {
         expect(env["k3s-server"]).toBe("environment homelab");
         const node = await byGroup("proxmox-node");
         expect(node["k3s-agent-1"]).toBe("Proxmox node pve1");
+        const cluster = await byGroup("proxmox-cluster");
+        expect(cluster["k3s-server"]).toBe("Proxmox cluster homelab");
+        expect(cluster["shop-web-0"]).toBeNull();
+        const tf = JSON.parse(readFileSync(AWS_STATE, "utf8"));
+        const arn: string = tf.resources.find((r: { type: string }) => r.type === "aws_instance").instances[0].attributes.arn;
+        expect((await byGroup("aws-account"))["shop-web-0"]).toBe(`AWS account ${arn.split(":")[4]}`);
+        const subnet = await byGroup("aws-subnet");
+        expect(subnet["shop-web-0"]).toBe("subnet shop-private-a");
+        expect(subnet["shop-web-1"]).toBe("subnet shop-private-b");
       } finally {
         await store.close();
       }

@@ -45,15 +45,26 @@ export async function collectHealth(sql: Sql, options: HealthOptions = {}): Prom
     bySource: await counts(sql, "SELECT source AS k, count(DISTINCT ci_id) AS n FROM observation WHERE status = 'present' GROUP BY source"),
   };
 
+  // Per-CI figures from one pass over observations, joined: correlated subqueries per CI do not scale to 100k CIs.
   const [cov] = await sql.query<Record<string, string | number>>(
-    `SELECT count(*) AS machines,
-            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM observation o WHERE o.ci_id = ci.id AND o.status = 'present' AND o.source = 'terraform')) AS terraform,
-            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM observation o WHERE o.ci_id = ci.id AND o.status = 'present' AND o.source = 'ansible')) AS inventory,
+    `WITH obs AS (
+       SELECT ci_id,
+              bool_or(status = 'present' AND source = 'terraform') AS terraform,
+              bool_or(status = 'present' AND source = 'ansible') AS inventory,
+              bool_or(status = 'present' AND source = ANY($2::text[])) AS discovery,
+              max(last_seen) AS seen
+         FROM observation GROUP BY ci_id
+     ),
+     auth AS (SELECT DISTINCT to_ci FROM relationship WHERE status = 'present' AND type = 'AUTHENTICATES_TO')
+     SELECT count(*) AS machines,
+            count(*) FILTER (WHERE obs.terraform) AS terraform,
+            count(*) FILTER (WHERE obs.inventory) AS inventory,
             count(*) FILTER (WHERE ci.owner IS NOT NULL AND ci.owner <> '') AS owner,
-            count(*) FILTER (WHERE ci.id = ANY($3::text[]) OR EXISTS (SELECT 1 FROM relationship r WHERE r.to_ci = ci.id AND r.status = 'present' AND r.type = 'AUTHENTICATES_TO')) AS credentials,
-            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM observation o WHERE o.ci_id = ci.id AND o.status = 'present' AND o.source = ANY($2::text[]))) AS discovery,
-            count(*) FILTER (WHERE (SELECT max(o.last_seen) FROM observation o WHERE o.ci_id = ci.id) >= $4) AS fresh
-       FROM ci WHERE ci.status = 'active' AND ci.type = ANY($1::text[])`,
+            count(*) FILTER (WHERE ci.id = ANY($3::text[]) OR auth.to_ci IS NOT NULL) AS credentials,
+            count(*) FILTER (WHERE obs.discovery) AS discovery,
+            count(*) FILTER (WHERE obs.seen >= $4) AS fresh
+       FROM ci LEFT JOIN obs ON obs.ci_id = ci.id LEFT JOIN auth ON auth.to_ci = ci.id
+      WHERE ci.status = 'active' AND ci.type = ANY($1::text[])`,
     [machineTypes, DISCOVERY_SOURCES, (options.marks ?? []).filter((m) => m.kind === "credential").map((m) => m.ciId), new Date(now.getTime() - freshWithinMs).toISOString()],
   );
   const machines = num(cov?.machines);
@@ -69,22 +80,25 @@ export async function collectHealth(sql: Sql, options: HealthOptions = {}): Prom
     fresh: { ...fresh, met: machines > 0 && fresh.count === machines },
   };
 
-  const lastSeenSql = "(SELECT max(o.last_seen) FROM observation o WHERE o.ci_id = ci.id)";
+  const seenCte = "WITH seen AS (SELECT ci_id, max(last_seen) AS s FROM observation GROUP BY ci_id)";
   const ages = await counts(
     sql,
-    `SELECT CASE WHEN s IS NULL THEN 'never seen' WHEN s >= $1::timestamptz - interval '1 hour' THEN 'under 1 h'
+    `${seenCte}
+     SELECT CASE WHEN s IS NULL THEN 'never seen' WHEN s >= $1::timestamptz - interval '1 hour' THEN 'under 1 h'
                  WHEN s >= $1::timestamptz - interval '24 hours' THEN '1 h to 24 h' WHEN s >= $1::timestamptz - interval '7 days' THEN '1 d to 7 d'
                  ELSE 'over 7 d' END AS k, count(*) AS n
-       FROM (SELECT ${lastSeenSql} AS s FROM ci WHERE ci.status = 'active') x GROUP BY 1`,
+       FROM ci LEFT JOIN seen ON seen.ci_id = ci.id WHERE ci.status = 'active' GROUP BY 1`,
     [nowIso],
   );
-  const staleWhere = `ci.status = 'missing' OR (ci.status = 'retired' AND ci.retired_at >= $2) OR (ci.status = 'active' AND (${lastSeenSql} IS NULL OR ${lastSeenSql} < $1))`;
+  const staleWhere = `ci.status = 'missing' OR (ci.status = 'retired' AND ci.retired_at >= $2) OR (ci.status = 'active' AND (seen.s IS NULL OR seen.s < $1))`;
   const staleParams = [new Date(now.getTime() - staleAfterMs).toISOString(), new Date(now.getTime() - recentMs).toISOString()];
-  const staleTotal = num((await sql.query<{ n: number }>(`SELECT count(*) AS n FROM ci WHERE ${staleWhere}`, staleParams))[0]?.n);
-  const staleRows = await sql.query<{ id: string; name: string; type: string; status: string; last_seen: Date | string | null }>(
-    `SELECT ci.id, ci.name, ci.type, ci.status, ${lastSeenSql} AS last_seen FROM ci WHERE ${staleWhere} ORDER BY last_seen NULLS FIRST, ci.id LIMIT ${limit * 5}`,
+  const staleRows = await sql.query<{ id: string; name: string; type: string; status: string; last_seen: Date | string | null; total: string | number }>(
+    `${seenCte}
+     SELECT ci.id, ci.name, ci.type, ci.status, seen.s AS last_seen, count(*) OVER () AS total
+       FROM ci LEFT JOIN seen ON seen.ci_id = ci.id WHERE ${staleWhere} ORDER BY seen.s NULLS FIRST, ci.id LIMIT ${limit * 5}`,
     staleParams,
   );
+  const staleTotal = num(staleRows[0]?.total);
   const stale = staleRows
     .map((r) => ({ id: r.id, name: r.name, type: r.type, status: r.status, lastSeen: iso(r.last_seen) }))
     .map((r) => ({ ...r, reason: staleReason(r, now, staleAfterMs) ?? "stale" }))
@@ -114,11 +128,15 @@ export async function collectHealth(sql: Sql, options: HealthOptions = {}): Prom
     }),
   };
 
+  // Only CIs that several present observations describe can disagree: most have one, and are skipped before any JSON is read.
   const conflictRows = await sql.query<{ ci_id: string; name: string; type: string; attribute: string; vals: { source: string; value: unknown }[] }>(
-    `SELECT o.ci_id, ci.name, ci.type, kv.key AS attribute, jsonb_agg(jsonb_build_object('source', o.source, 'value', kv.value)) AS vals
-       FROM observation o JOIN ci ON ci.id = o.ci_id, jsonb_each(o.attributes) kv
-      WHERE o.status = 'present' AND ci.status <> 'retired' AND kv.key = ANY($1::text[])
-      GROUP BY o.ci_id, ci.name, ci.type, kv.key HAVING count(DISTINCT kv.value) > 1`,
+    `WITH multi AS (SELECT ci_id FROM observation WHERE status = 'present' GROUP BY ci_id HAVING count(*) > 1)
+     SELECT o.ci_id, ci.name, ci.type, k.key AS attribute, jsonb_agg(jsonb_build_object('source', o.source, 'value', o.attributes -> k.key)) AS vals
+       FROM multi JOIN observation o ON o.ci_id = multi.ci_id AND o.status = 'present'
+       JOIN ci ON ci.id = o.ci_id AND ci.status <> 'retired'
+       CROSS JOIN unnest($1::text[]) AS k(key)
+      WHERE o.attributes ? k.key
+      GROUP BY o.ci_id, ci.name, ci.type, k.key HAVING count(DISTINCT o.attributes -> k.key) > 1`,
     [COMPARED],
   );
   const conflicts = conflictRows
@@ -133,7 +151,8 @@ export async function collectHealth(sql: Sql, options: HealthOptions = {}): Prom
 
   const names = new Map<string, CiRef & { environment: string | null }>();
   for (const r of await sql.query<CiRef & { environment: string | null }>("SELECT id, name, type, environment FROM ci WHERE status <> 'retired'")) names.set(r.id, r);
-  const reached = reach(await dependencyEdges(sql), (id) => isProduction(names.get(id)?.environment ?? null));
+  const edges = (await dependencyEdges(sql)).filter((e) => names.has(e.needer) && names.has(e.needed));
+  const reached = reach(edges, (id) => isProduction(names.get(id)?.environment ?? null));
   const ref = (id: string): CiRef => {
     const n = names.get(id);
     return { id, name: n?.name ?? id, type: n?.type ?? "?" };
