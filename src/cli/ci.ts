@@ -56,7 +56,8 @@ export function registerQueries(program: Command): void {
       .option("--json", "print JSON")
       .action(async (idOrKey: string, opts, command: Command) => {
         const { withStore } = await import("./store-context.js");
-        const { resolveCi, walk } = await import("../store/queries.js");
+        const { resolveCi } = await import("../store/queries.js");
+        const { walk } = await import("../graph/walk.js");
         const { renderTree } = await import("./render.js");
         const nodes = await withStore(command, async ({ store }) => walk(store.engine, (await resolveCi(store.engine, idOrKey)).id, direction, opts.depth));
         print(nodes, opts.json, () => renderTree(nodes));

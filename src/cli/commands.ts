@@ -2,12 +2,14 @@ import type { Command } from "commander";
 import { registerAnsible } from "./ansible.js";
 import { registerQueries } from "./ci.js";
 import { registerDemo } from "./demo.js";
+import { registerDiagram } from "./diagram.js";
 import { registerDiscover } from "./discover.js";
 import { registerDrift } from "./drift.js";
 import { registerIdentity } from "./identity.js";
 import { registerGraph } from "./graph.js";
 import { registerIngest } from "./ingest.js";
 import { registerRotation } from "./rotation.js";
+import { registerReport } from "./report.js";
 import { registerSnapshot } from "./snapshot.js";
 
 /**
@@ -20,6 +22,8 @@ export function registerCommands(program: Command): void {
   registerQueries(program);
   registerIdentity(program);
   registerSnapshot(program);
+  registerDiagram(program);
+  registerReport(program);
   registerDemo(program);
   registerAnsible(program);
   registerDrift(program);

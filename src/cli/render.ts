@@ -1,5 +1,6 @@
 import { formatDuration, parseDuration } from "../config/duration.js";
-import type { ChangeEntry, CiDetail, GraphNode, RunEntry, Stats } from "../store/queries.js";
+import type { GraphNode } from "../graph/walk.js";
+import type { ChangeEntry, CiDetail, RunEntry, Stats } from "../store/queries.js";
 import { UsageError } from "../util/errors.js";
 import { terminalLines } from "../util/terminal.js";
 import { table } from "./table.js";

@@ -1,6 +1,5 @@
 import { parseKey } from "../model/keys.js";
-import { RELATIONSHIP_TYPES, type RelationshipType } from "../model/relationships.js";
-import type { IdentityOverride, StoredCi, StoredObservation } from "../reconcile/types.js";
+import type { IdentityOverride, StoredObservation } from "../reconcile/types.js";
 import { CmdbError, UsageError } from "../util/errors.js";
 import type { Sql } from "./engine.js";
 import { type CiRow, ciFromRow, date, type ObservationRow, observationFromRow } from "./rows.js";
@@ -31,16 +30,16 @@ export interface CiFilter {
 }
 
 /** A CI with its keys (of every observation, or `present` ones only) and the sources reporting it now. */
-const summarySql = (keysOf: "all" | "present") => `SELECT ci.*,
+export const summarySql = (keysOf: "all" | "present") => `SELECT ci.*,
     COALESCE((SELECT array_agg(DISTINCT k ORDER BY k) FROM observation o, unnest(o.keys) k
                WHERE o.ci_id = ci.id${keysOf === "present" ? " AND o.status = 'present'" : ""}), '{}') AS all_keys,
     COALESCE((SELECT array_agg(DISTINCT o.source ORDER BY o.source) FROM observation o WHERE o.ci_id = ci.id AND o.status = 'present'), '{}') AS all_sources
   FROM ci`;
 const SUMMARY = summarySql("all");
 
-type SummaryRow = CiRow & { all_keys: string[]; all_sources: string[] };
+export type SummaryRow = CiRow & { all_keys: string[]; all_sources: string[] };
 
-function summary(row: SummaryRow): CiSummary {
+export function summary(row: SummaryRow): CiSummary {
   return {
     id: row.id,
     type: row.type,
@@ -67,9 +66,12 @@ export async function machineCis(sql: Sql, types: readonly string[]): Promise<(C
   return rows.map((row) => ({ ...summary(row), attributes: row.attributes ?? {} }));
 }
 
-export async function listCis(sql: Sql, filter: CiFilter = {}): Promise<CiSummary[]> {
+/**
+ * SQL conditions (on `ci`) for a filter, their values appended to `params`: shared by the CI list and
+ * the graph's subgraph queries so that `ci list` and `diagram` select the same CIs.
+ */
+export function ciFilterClauses(filter: CiFilter, params: unknown[]): string[] {
   const where: string[] = [];
-  const params: unknown[] = [];
   const add = (clause: (p: string) => string, value: unknown) => {
     params.push(value);
     where.push(clause(`$${params.length}`));
@@ -84,6 +86,12 @@ export async function listCis(sql: Sql, filter: CiFilter = {}): Promise<CiSummar
     else add((p) => `ci.tags @> ${p}::jsonb`, JSON.stringify({ [filter.tag.slice(0, eq)]: filter.tag.slice(eq + 1) }));
   }
   if (filter.source) add((p) => `EXISTS (SELECT 1 FROM observation o WHERE o.ci_id = ci.id AND o.source = ${p} AND o.status = 'present')`, filter.source);
+  return where;
+}
+
+export async function listCis(sql: Sql, filter: CiFilter = {}): Promise<CiSummary[]> {
+  const params: unknown[] = [];
+  const where = ciFilterClauses(filter, params);
   const rows = await sql.query<SummaryRow>(`${SUMMARY}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY ci.type, ci.name, ci.id`, params);
   return rows.map(summary);
 }
@@ -177,66 +185,6 @@ export async function ciDetail(sql: Sql, id: string): Promise<CiDetail> {
     })),
     relationships: rels.map((r) => ({ direction: r.direction, type: r.type, ci: r.ci, name: r.name, ciType: r.ci_type, sources: r.sources })),
   };
-}
-
-export interface GraphNode {
-  id: string;
-  type: string;
-  name: string;
-  status: string;
-  depth: number;
-  /** The edge that reached this node from its parent in the walk. */
-  via: { from: string; type: string } | null;
-}
-
-/**
- * Walks dependencies (what `id` needs, `direction: "deps"`) or impact (what needs `id`,
- * `direction: "impact"`) up to `depth` hops, along edges whose type implies a dependency; cycles stop
- * the walk. One recursive query on either engine.
- */
-export async function walk(sql: Sql, id: string, direction: "deps" | "impact", depth: number): Promise<GraphNode[]> {
-  const forward = Object.entries(RELATIONSHIP_TYPES)
-    .filter(([, v]) => v.dependency === "forward")
-    .map(([k]) => k as RelationshipType);
-  const reverse = Object.entries(RELATIONSHIP_TYPES)
-    .filter(([, v]) => v.dependency === "reverse")
-    .map(([k]) => k as RelationshipType);
-  // Normalise every edge to "needer -> needed" before walking.
-  const rows = await sql.query<{ id: string; depth: number; parent: string | null; edge: string | null; path: string[] }>(
-    `WITH RECURSIVE dep(needer, needed, type) AS (
-         SELECT DISTINCT from_ci, to_ci, type FROM relationship WHERE status = 'present' AND type = ANY($3::text[])
-         UNION
-         SELECT DISTINCT to_ci, from_ci, type FROM relationship WHERE status = 'present' AND type = ANY($4::text[])
-       ),
-       edge(a, b, type) AS (
-         SELECT ${direction === "deps" ? "needer, needed" : "needed, needer"}, type FROM dep
-       ),
-       w(id, depth, parent, edge, path) AS (
-         SELECT $1::text, 0, NULL::text, NULL::text, ARRAY[$1::text]
-         UNION ALL
-         SELECT e.b, w.depth + 1, w.id, e.type, w.path || e.b
-           FROM w JOIN edge e ON e.a = w.id
-          WHERE w.depth < $2 AND NOT (e.b = ANY(w.path))
-       )
-     SELECT DISTINCT ON (id) id, depth, parent, edge, path FROM w ORDER BY id, depth, parent, edge`,
-    [id, depth, forward, reverse],
-  );
-  const cis = new Map<string, StoredCi>();
-  const ids = rows.map((r) => r.id);
-  for (const row of await sql.query<CiRow>("SELECT * FROM ci WHERE id = ANY($1::text[])", [ids])) cis.set(row.id, ciFromRow(row));
-  return rows
-    .map((r) => {
-      const ci = cis.get(r.id)!;
-      return {
-        id: r.id,
-        type: ci.type,
-        name: ci.name,
-        status: ci.status,
-        depth: Number(r.depth),
-        via: r.parent ? { from: r.parent, type: r.edge! } : null,
-      };
-    })
-    .sort((a, b) => a.depth - b.depth || a.type.localeCompare(b.type) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
 export interface ChangeEntry {

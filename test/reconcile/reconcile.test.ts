@@ -3,7 +3,8 @@ import { configSchema, reconcileSettings, type ReconcileSettings } from "../../s
 import { strong, weak } from "../../src/model/keys.js";
 import type { Observation, ObservationBatch } from "../../src/model/observation.js";
 import { ingestBatch } from "../../src/reconcile/ingest.js";
-import { changesSince, findCis, listCis, stats, walk } from "../../src/store/queries.js";
+import { walk } from "../../src/graph/walk.js";
+import { changesSince, findCis, listCis, stats } from "../../src/store/queries.js";
 import type { Store } from "../../src/store/store.js";
 import { dropTestSchemas, ENGINES } from "../helpers/engines.js";
 

@@ -1,5 +1,5 @@
 import type { Sql } from "../../store/engine.js";
-import { walk } from "../../store/queries.js";
+import { walk } from "../../graph/walk.js";
 import { type CiRow, ciFromRow } from "../../store/rows.js";
 import type { CredentialCi, System } from "./findings.js";
 
