@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { CmdbError } from "../util/errors.js";
+import { fileError } from "../util/errors.js";
 
 /** Reads a file, or stdin for `-`. */
 export async function readInput(file: string): Promise<string> {
@@ -11,6 +11,6 @@ export async function readInput(file: string): Promise<string> {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {
-    throw new CmdbError(`cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { where: file });
+    throw fileError(error, file, "read");
   }
 }
