@@ -4,6 +4,7 @@ import { registerQueries } from "./ci.js";
 import { registerDemo } from "./demo.js";
 import { registerDiscover } from "./discover.js";
 import { registerIngest } from "./ingest.js";
+import { registerScope } from "./scope.js";
 import { registerSnapshot } from "./snapshot.js";
 
 /**
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerDiscover(program);
   registerQueries(program);
   registerSnapshot(program);
+  registerScope(program);
   registerDemo(program);
   registerAnsible(program);
 }

@@ -301,7 +301,10 @@ export interface RunEntry {
   outcome: string;
   complete: boolean;
   counts: Record<string, number>;
+  /** Why a failed run failed. */
   errors: string[];
+  /** What a run that landed noted on the way (a host that did not answer, an unreadable value). */
+  warnings: string[];
 }
 
 export async function listRuns(sql: Sql, filter: { source?: string; scope?: string; limit?: number } = {}): Promise<RunEntry[]> {
@@ -336,7 +339,9 @@ export async function listRuns(sql: Sql, filter: { source?: string; scope?: stri
     outcome: r.outcome,
     complete: r.complete,
     counts: r.counts,
-    errors: r.errors,
+    // One column holds both: a failed run's reason, or what a run that landed noted on the way.
+    errors: r.outcome === "failed" ? r.errors : [],
+    warnings: r.outcome === "failed" ? [] : r.errors,
   }));
 }
 
