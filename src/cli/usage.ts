@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { type Argument, type Command, Help, type Option } from "commander";
 
 function commandPath(command: Command): string {
   const names: string[] = [];
@@ -23,10 +23,28 @@ export function formatUsageError(text: string, path: string): string {
   return `cmdb: ${where}${what} (${hints.join("; ")})\n`;
 }
 
-/** Every command of the tree prints its usage errors as one line naming itself. */
+/** A default says nothing ([] or "") or the description already states it: help shows it once, in words. */
+function defaultSaidOnce<T extends Option | Argument>(item: T): T {
+  const value = item.defaultValue as unknown;
+  const empty = value === "" || (Array.isArray(value) && value.length === 0);
+  if (value === undefined || !(empty || /\bdefault\b/i.test(item.description))) return item;
+  return Object.assign(Object.create(Object.getPrototypeOf(item)), item, { defaultValue: undefined });
+}
+
+const help = {
+  optionDescription(this: Help, option: Option) {
+    return Help.prototype.optionDescription.call(this, defaultSaidOnce(option));
+  },
+  argumentDescription(this: Help, argument: Argument) {
+    return Help.prototype.argumentDescription.call(this, defaultSaidOnce(argument));
+  },
+};
+
+/** Every command of the tree prints its usage errors as one line naming itself, and its help states each default once. */
 export function oneLineUsageErrors(root: Command): void {
   const visit = (command: Command) => {
     const path = commandPath(command);
+    command.configureHelp(help);
     command.showHelpAfterError(false).showSuggestionAfterError(true);
     command.configureOutput({ outputError: (text, write) => write(formatUsageError(text, path)) });
     for (const sub of command.commands) visit(sub);
