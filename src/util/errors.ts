@@ -19,7 +19,8 @@ export class CmdbError extends Error {
   describe(): string {
     // "cannot read the facts" says what failed; the file system's reason says why.
     const why = fileProblem(this.cause, "read");
-    const message = why && !this.message.includes(why) ? `${this.message}: ${why}` : this.message;
+    const said = why && [why, fileProblem(this.cause, "write")].some((phrase) => phrase && this.message.includes(phrase));
+    const message = why && !said ? `${this.message}: ${why}` : this.message;
     const head = this.where ? `${this.where}: ${message}` : message;
     return this.hint ? `${head} (${this.hint})` : head;
   }
