@@ -301,9 +301,9 @@ export interface RunEntry {
   outcome: string;
   complete: boolean;
   counts: Record<string, number>;
-  /** Why a failed run failed. */
+  /** Why a failed or partial run fell short. */
   errors: string[];
-  /** What a run that landed noted on the way (a host that did not answer, an unreadable value). */
+  /** What a successful run noted on the way (edges to things not reported yet, keys matching several CIs). */
   warnings: string[];
 }
 
@@ -339,9 +339,9 @@ export async function listRuns(sql: Sql, filter: { source?: string; scope?: stri
     outcome: r.outcome,
     complete: r.complete,
     counts: r.counts,
-    // One column holds both: a failed run's reason, or what a run that landed noted on the way.
-    errors: r.outcome === "failed" ? r.errors : [],
-    warnings: r.outcome === "failed" ? [] : r.errors,
+    // The run table keeps one list: why a failed (or partial) run fell short, or what a successful run noted on the way.
+    errors: r.outcome === "success" ? [] : r.errors,
+    warnings: r.outcome === "success" ? r.errors : [],
   }));
 }
 

@@ -83,6 +83,7 @@ describe("a newcomer's mistakes, without a store", { timeout: 300_000 }, () => {
     { args: ["ingest", "ansible", "-i", "nosuch"], code: 2, message: /^cmdb: nosuch: does not exist \(give an inventory file/, absent: [".cmdb"] },
     { args: ["ingest", "ansible-facts", "./nosuch"], code: 2, message: /^cmdb: \.\/nosuch: does not exist \(give a facts JSON file/, absent: [".cmdb"] },
     { args: ["ingest", "terraform", "nosuch.tfstate"], code: 2, message: /^cmdb: nosuch\.tfstate: does not exist \(give the path of terraform\.tfstate/, absent: [".cmdb"] },
+    { args: ["ingest", "terraform", "a-directory"], code: 2, message: /^cmdb: a-directory: is a directory, not a file \(give the path of terraform\.tfstate/, absent: [".cmdb"] },
     { args: ["ingest", "terraform"], code: 2, message: /^cmdb: terraform\.tfstate: does not exist/, absent: [".cmdb"] },
     { args: ["ingest", "ansible-playbook", "nosuch.json"], code: 2, message: /^cmdb: nosuch\.json: does not exist$/m, absent: [".cmdb"] },
     { args: ["demo", "--examples", "nosuch"], code: 2, message: /^cmdb: nosuch: is not an examples directory/, absent: [".cmdb"] },
