@@ -47,7 +47,7 @@ export function registerAnsible(program: Command): void {
       if (options.host !== undefined && options.list) throw new UsageError("--host and --list are mutually exclusive");
       const { withStore } = await import("./store-context.js");
       const { ansibleDynamicInventory } = await import("../ingest/ansible.js");
-      const inventory = await withStore(command, ({ store }) => ansibleDynamicInventory(store));
+      const inventory = await withStore(command, ({ store }) => ansibleDynamicInventory(store), { existing: true });
       const output = options.host === undefined ? inventory : (inventory._meta.hostvars[options.host] ?? {});
       process.stdout.write(`${JSON.stringify(sortKeys(output), null, 2)}\n`);
     });
@@ -62,6 +62,9 @@ export function registerAnsibleIngest(ingest: Command): void {
     .option("--json", "print the run's result as JSON")
     .action(async (opts: { inventory: string[]; json?: boolean }, command: Command) => {
       if (opts.inventory.length === 0) throw new UsageError("at least one -i/--inventory is required", { hint: "cmdb ingest ansible -i inventory/hosts.yml" });
+      const { requirePath } = await import("./input.js");
+      // A comma makes a host list, as in Ansible; anything else is a path.
+      for (const path of opts.inventory) if (!path.includes(",")) requirePath(path, "give an inventory file or directory, or a comma-separated host list");
       const { withStore } = await import("./store-context.js");
       const { ingestAnsibleInventory } = await import("../ingest/ansible.js");
       const { summarizeIngest } = await import("./ingest.js");
@@ -78,6 +81,8 @@ export function registerAnsibleIngest(ingest: Command): void {
     .option("--scope <name>", "scope name instead of the path (e.g. when reading stdin)")
     .option("--json", "print the run's result as JSON")
     .action(async (path: string, opts: { host?: string; prefix?: string; scope?: string; json?: boolean }, command: Command) => {
+      const { requirePath } = await import("./input.js");
+      requirePath(path, "give a facts JSON file, - for stdin, or a fact-cache directory");
       const { withStore } = await import("./store-context.js");
       const { ingestAnsibleFacts } = await import("../ingest/ansible.js");
       const { summarizeIngest } = await import("./ingest.js");
@@ -97,18 +102,12 @@ export function registerAnsibleIngest(ingest: Command): void {
     .argument("[report]", "the callback's JSON document", "-")
     .option("--json", "print the run's result as JSON")
     .action(async (report: string, opts: { json?: boolean }, command: Command) => {
-      const { readFile } = await import("node:fs/promises");
-      const text = report === "-" ? await readStdin() : await readFile(report, "utf8");
+      const { readInput } = await import("./input.js");
+      const text = await readInput(report, { usage: true });
       const { withStore } = await import("./store-context.js");
       const { ingestAnsiblePlaybook } = await import("../ingest/ansible.js");
       const { summarizeIngest } = await import("./ingest.js");
       const result = await withStore(command, ({ store, settings }) => ingestAnsiblePlaybook(store, text, report === "-" ? "stdin" : report, { settings }));
       print(result, opts.json ?? false, () => summarizeIngest(result));
     });
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  return Buffer.concat(chunks).toString("utf8");
 }

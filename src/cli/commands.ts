@@ -10,6 +10,7 @@ import { registerGraph } from "./graph.js";
 import { registerIngest } from "./ingest.js";
 import { registerRotation } from "./rotation.js";
 import { registerReport } from "./report.js";
+import { registerScope } from "./scope.js";
 import { registerSnapshot } from "./snapshot.js";
 
 /**
@@ -24,6 +25,7 @@ export function registerCommands(program: Command): void {
   registerSnapshot(program);
   registerDiagram(program);
   registerReport(program);
+  registerScope(program);
   registerDemo(program);
   registerAnsible(program);
   registerDrift(program);

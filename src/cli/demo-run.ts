@@ -6,14 +6,18 @@ import { ingestAnsibleFacts, ingestAnsibleInventory } from "../ingest/ansible.js
 import { ingestTerraform } from "../ingest/terraform.js";
 import { walk } from "../graph/walk.js";
 import { listCis, stats } from "../store/queries.js";
-import { CmdbError } from "../util/errors.js";
+import { CmdbError, UsageError } from "../util/errors.js";
 import { summarizeIngest } from "./ingest.js";
 import { renderStats, renderTree } from "./render.js";
+import { globals } from "./context.js";
 import { withStore } from "./store-context.js";
 import { table } from "./table.js";
 
 function examplesDir(flag: string | undefined): string {
-  if (flag) return resolve(flag);
+  if (flag) {
+    if (!existsSync(join(flag, "terraform"))) throw new UsageError("is not an examples directory (it has no terraform/ folder)", { where: flag, hint: "pass the examples/ folder of a gitops-cmdb clone" });
+    return resolve(flag);
+  }
   // dist/cli.js and src/cli/demo-run.ts both sit two levels below the package root
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++) {
@@ -31,7 +35,7 @@ export async function runDemo(command: Command, flag: string | undefined): Promi
     const tfDir = join(dir, "terraform");
     for (const file of readdirSync(tfDir).filter((f) => f.endsWith(".tfstate")).sort()) {
       const workspace = file.replace(/\.tfstate$/, "");
-      for (const r of await ingestTerraform(store, { input: join(tfDir, file), workspace, settings, proxmoxCluster: "homelab" })) {
+      for (const r of await ingestTerraform(store, { input: join(tfDir, file), workspace, settings, proxmoxCluster: "homelab", acceptOlderSerial: true })) {
         out(summarizeIngest(r));
       }
     }
@@ -56,6 +60,18 @@ export async function runDemo(command: Command, flag: string | undefined): Promi
       out(renderTree(await walk(store.engine, vm.id, "deps", 3)));
     }
     out(`\n${renderStats(await stats(store.engine))}`);
-    out("\nTry: cmdb ci list --type virtual_machine, cmdb ci show <id|key>, cmdb impact <id|key>, cmdb changes, cmdb snapshot export");
+    // Lines that work as printed, from the clone: `npx cmdb` runs the package's own CLI (or `npm link` once for `cmdb`).
+    const db = globals(command).db;
+    const cmdb = `npx cmdb${db ? ` --db ${/^[\w./:@-]+$/.test(db) ? db : JSON.stringify(db)}` : ""}`;
+    const example = vm ?? cis[0];
+    out(
+      [
+        "\nTry (`npx cmdb` from this clone, or `cmdb` after `npm link`):",
+        `  ${cmdb} ci list --type virtual_machine`,
+        ...(example ? [`  ${cmdb} ci show ${example.id}`, `  ${cmdb} impact ${example.id}`] : []),
+        `  ${cmdb} changes --since 1h`,
+        `  ${cmdb} snapshot export -o cmdb-snapshot.json`,
+      ].join("\n"),
+    );
   });
 }

@@ -5,18 +5,21 @@ import { describeError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 import { terminalLines, terminalSafe } from "../util/terminal.js";
 import { registerCommands } from "./commands.js";
+import { oneLineUsageErrors } from "./usage.js";
+import { quietAwsNodeWarning } from "./warnings.js";
 
+quietAwsNodeWarning();
 
 const program = new Command("cmdb")
   .description("gitops-cmdb: keep a configuration management database true to reality")
   .version(pkg.version, "-V, --version")
-  .option("--db <path|url>", "store: a PGlite directory (default ./.cmdb) or postgres://… (env CMDB_DATABASE_URL)")
-  .option("-c, --config <file>", "configuration file (default ./cmdb.config.yaml when present; env CMDB_CONFIG)")
+  .option("--db <path|url>", "store: a PGlite directory or postgres://… (default: $CMDB_DATABASE_URL, else ./.cmdb)")
+  .option("-c, --config <file>", "configuration file (default: $CMDB_CONFIG, else ./cmdb.config.yaml when present)")
   .option("--debug", "print stack traces of errors")
-  .showHelpAfterError()
   .exitOverride();
 
 registerCommands(program);
+oneLineUsageErrors(program);
 
 // `cmdb ci list | head`: a reader that stops early is not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {

@@ -33,8 +33,32 @@ export function renderCi(ci: CiDetail): string {
   return `${terminalLines(lines)}\n`;
 }
 
+/**
+ * The walk as a tree: every CI on a line under the CI it was reached through, with the edge that
+ * led there. A CI reachable along several paths appears once, under the first (shortest) one.
+ */
 export function renderTree(nodes: GraphNode[]): string {
-  return `${terminalLines(nodes.map((n) => `${"  ".repeat(n.depth)}${n.via ? `${n.via.type} ` : ""}${n.name} (${n.type}, ${n.status}) ${n.id}`))}\n`;
+  const root = nodes.find((n) => n.via === null);
+  if (!root) return "";
+  const children = new Map<string, GraphNode[]>();
+  for (const n of nodes) {
+    if (!n.via) continue;
+    const list = children.get(n.via.from) ?? [];
+    list.push(n);
+    children.set(n.via.from, list);
+  }
+  const label = (n: GraphNode) => `${n.via ? `${n.via.type} ` : ""}${n.name} (${n.type}, ${n.status}) ${n.id}`;
+  const lines = [label(root)];
+  const visit = (id: string, prefix: string) => {
+    const list = children.get(id) ?? [];
+    list.forEach((child, i) => {
+      const last = i === list.length - 1;
+      lines.push(`${prefix}${last ? "└─ " : "├─ "}${label(child)}`);
+      visit(child.id, `${prefix}${last ? "   " : "│  "}`);
+    });
+  };
+  visit(root.id, "");
+  return `${terminalLines(lines)}\n`;
 }
 
 export function parseSince(since: string | undefined, now = new Date()): { time?: Date; runId?: string } {
@@ -47,30 +71,46 @@ export function parseSince(since: string | undefined, now = new Date()): { time?
   return { time };
 }
 
+const record = (value: unknown): Record<string, unknown> | undefined =>
+  value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+
+/** One change as a sentence: "created vpc shop-vpc", "memory_mb 2048 → 4096", "+ DEPENDS_ON ci_…". */
+export function describeChange(c: Pick<ChangeEntry, "field" | "old" | "new">): string {
+  const o = record(c.old);
+  const n = record(c.new);
+  switch (c.field) {
+    case "created":
+      return n ? `created ${String(n.type ?? "")} ${String(n.name ?? "")}`.replace(/\s+/g, " ").trim() : "created";
+    case "observed":
+      if (n && !o) return `observed as ${String(n.ref)} in ${String(n.scope)}`;
+      if (o && !n) return `no longer observed as ${String(o.ref)} in ${String(o.scope)}`;
+      break;
+    case "relationship":
+      if (n && !o) return `relationship added: ${String(n.type)} → ${String(n.to)}`;
+      if (o && !n) return `relationship removed: ${String(o.type)} → ${String(o.to)}`;
+      break;
+  }
+  return `${c.field} ${short(c.old, 80)} → ${short(c.new, 80)}`;
+}
+
 export function renderChanges(rows: ChangeEntry[]): string {
   if (rows.length === 0) return "no changes\n";
   return table(
-    ["AT", "CI", "NAME", "SOURCE", "FIELD", "OLD", "NEW"],
-    rows.map((r) => [r.at, r.ci, r.ciName, r.source ?? "-", r.field, short(r.old, 40), short(r.new, 40)]),
+    ["AT", "CI", "NAME", "SOURCE", "CHANGE"],
+    rows.map((r) => [r.at.replace("T", " ").replace(/\.\d+Z$/, "Z"), r.ci, r.ciName, r.source ?? "-", describeChange(r)]),
   );
 }
 
 export function renderRuns(rows: RunEntry[]): string {
   if (rows.length === 0) return "no runs yet\n";
+  const note = (r: RunEntry) => {
+    if (r.errors.length > 0) return `error: ${short(r.errors[0], 100)}`;
+    if (r.warnings.length === 0) return "";
+    return `${r.warnings.length} warning${r.warnings.length === 1 ? "" : "s"}: ${short(r.warnings[0], 80)}`;
+  };
   return table(
-    ["RUN", "SOURCE", "SCOPE", "STARTED", "OUTCOME", "SEEN", "NEW", "CHANGED", "GONE", "ERRORS"],
-    rows.map((r) => [
-      r.id,
-      r.source,
-      r.scope,
-      r.startedAt,
-      r.outcome,
-      r.counts.seen,
-      r.counts.new,
-      r.counts.changed,
-      r.counts.gone,
-      r.errors.length > 0 ? short(r.errors[0], 60) : "",
-    ]),
+    ["RUN", "SOURCE", "SCOPE", "STARTED", "OUTCOME", "SEEN", "NEW", "CHANGED", "GONE", "ERRORS / WARNINGS"],
+    rows.map((r) => [r.id, r.source, r.scope, r.startedAt, r.outcome, r.counts.seen, r.counts.new, r.counts.changed, r.counts.gone, note(r)]),
   );
 }
 

@@ -11,10 +11,15 @@ export function registerSnapshot(program: Command): void {
     .action(async (opts, command: Command) => {
       const { withStore } = await import("./store-context.js");
       const { exportSnapshot } = await import("../store/snapshot.js");
-      const text = await withStore(command, ({ store }) => exportSnapshot(store.engine));
+      const text = await withStore(command, ({ store }) => exportSnapshot(store.engine), { existing: true });
       if (opts.output) {
         const { writeFileSync } = await import("node:fs");
-        writeFileSync(opts.output, text, { mode: 0o600 });
+        const { fileError } = await import("../util/errors.js");
+        try {
+          writeFileSync(opts.output, text, { mode: 0o600 });
+        } catch (error) {
+          throw fileError(error, opts.output, "write");
+        }
       } else {
         process.stdout.write(text);
       }
@@ -30,7 +35,7 @@ export function registerSnapshot(program: Command): void {
       const { withStore } = await import("./store-context.js");
       const { importSnapshot } = await import("../store/snapshot.js");
       const { readInput } = await import("./input.js");
-      const text = await readInput(file);
+      const text = await readInput(file, { usage: true });
       const result = await withStore(command, ({ store }) => importSnapshot(store, text, file, { replace: opts.replace }));
       print(result, opts.json, () => `imported ${result.cis} CIs and ${result.relationships} relationships (${result.runId})`);
     });

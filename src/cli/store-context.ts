@@ -12,12 +12,16 @@ export interface CommandContext {
   settings: ReconcileSettings;
 }
 
-/** Opens the store the global options name (migrating it), runs `fn`, and always closes it. */
-export async function withStore<T>(command: Command, fn: (ctx: CommandContext) => Promise<T>): Promise<T> {
+/**
+ * Opens the store the global options name (migrating it), runs `fn`, and always closes it. A command
+ * that only reads passes `existing`: where there is no store it says so instead of creating one.
+ */
+export async function withStore<T>(command: Command, fn: (ctx: CommandContext) => Promise<T>, options: { existing?: boolean } = {}): Promise<T> {
   const g = globals(command);
   const { config } = loadConfig(g.config);
   const location = resolveDbLocation(g.db ?? config.database);
-  const store = await Store.open(await openEngine(location));
+  const existing = options.existing === true;
+  const store = await Store.open(await openEngine(location, { existing }), { existing });
   try {
     return await fn({ store, config, settings: reconcileSettings(config) });
   } finally {

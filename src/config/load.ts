@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
-import { UsageError } from "../util/errors.js";
+import { fileProblem, UsageError } from "../util/errors.js";
 import { type ConfigFile, configSchema } from "./schema.js";
 
 export const DEFAULT_CONFIG_FILE = "cmdb.config.yaml";
@@ -14,7 +14,7 @@ export function loadConfig(flag: string | undefined, env: NodeJS.ProcessEnv = pr
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new UsageError(`cannot read the configuration file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { where: path });
+    throw new UsageError(`the configuration file ${fileProblem(error, "read") ?? `cannot be read (${(error as Error).message})`}`, { where: path });
   }
   return { config: parseConfig(text, path), path };
 }

@@ -11,6 +11,8 @@ export interface TerraformIngestOptions {
   proxmoxCluster?: string;
   /** Ingest even an older serial, or a state of another lineage for a known workspace. */
   force?: boolean;
+  /** Ingest an older serial (the demo puts its example states back), still refusing a lineage conflict. */
+  acceptOlderSerial?: boolean;
   settings: ReconcileSettings;
   now?: Date;
   stdin?: NodeJS.ReadableStream;
@@ -24,7 +26,8 @@ export interface TerraformIngestOptions {
 export async function ingestTerraform(store: Store, options: TerraformIngestOptions): Promise<IngestResult[]> {
   const { text, origin } = await readTerraformInput(options.input, options.stdin ? { stdin: options.stdin } : {});
   const state = parseTerraformState(text, origin);
-  const workspace = options.workspace ?? process.env.TF_WORKSPACE ?? "default";
+  const named = options.workspace ?? process.env.TF_WORKSPACE;
+  const { workspace, notes } = await workspaceOfLineage(store, state.lineage, named, origin, options.force === true);
   const batch = transformTerraform(state, { workspace, ...(options.proxmoxCluster ? { proxmoxCluster: options.proxmoxCluster } : {}) });
   const serial = state.serial;
   const abandoned: string[] = [];
@@ -33,7 +36,7 @@ export async function ingestTerraform(store: Store, options: TerraformIngestOpti
     ...(options.now ? { now: options.now } : {}),
     check: async (scopeState, tx) => {
       const storedSerial = scopeState?.meta.serial;
-      if (typeof storedSerial === "number" && typeof serial === "number" && serial < storedSerial && !options.force) {
+      if (typeof storedSerial === "number" && typeof serial === "number" && serial < storedSerial && !options.force && !options.acceptOlderSerial) {
         throw new CmdbError(
           `state serial ${serial} is older than serial ${storedSerial} already ingested for workspace ${JSON.stringify(workspace)} (lineage ${state.lineage})`,
           { where: origin, hint: "ingest the newest state (`terraform state pull`), or pass --force to go back to this one" },
@@ -56,7 +59,7 @@ export async function ingestTerraform(store: Store, options: TerraformIngestOpti
       }
     },
   });
-  const results = [result];
+  const results = [{ ...result, warnings: [...notes, ...result.warnings] }];
   for (const scope of abandoned) {
     results.push(
       await ingestBatch(store, { source: "terraform", scope, complete: true, observations: [], relationships: [], meta: { replacedBy: batch.scope } }, {
@@ -66,4 +69,34 @@ export async function ingestTerraform(store: Store, options: TerraformIngestOpti
     );
   }
   return results;
+}
+
+/**
+ * A lineage identifies a state. Under no workspace name, a lineage the store tracks under one name
+ * is that workspace (and the user is told); under another name it would be a second scope with
+ * every resource twice, so it is refused unless forced. Checked before the ingest, so the refusal
+ * leaves no failed run behind.
+ */
+async function workspaceOfLineage(
+  store: Store,
+  lineage: string | undefined,
+  named: string | undefined,
+  origin: string,
+  force: boolean,
+): Promise<{ workspace: string; notes: string[] }> {
+  const workspace = named ?? "default";
+  if (!lineage) return { workspace, notes: [] };
+  const tracked = (await store.scopesOf(store.engine, "terraform"))
+    .filter((s) => s.meta.lineage === lineage && !s.meta.replacedBy && typeof s.meta.workspace === "string")
+    .map((s) => s.meta.workspace as string);
+  const names = [...new Set(tracked)].sort();
+  if (names.length === 0 || names.includes(workspace)) return { workspace, notes: [] };
+  if (named === undefined && names.length === 1) {
+    return { workspace: names[0]!, notes: [`lineage ${lineage} is tracked as workspace ${JSON.stringify(names[0])}: ingested as that workspace (name another with --workspace)`] };
+  }
+  if (force) return { workspace, notes: [] };
+  throw new CmdbError(
+    `lineage ${lineage} is already tracked as workspace ${names.map((n) => JSON.stringify(n)).join(", ")}; as ${JSON.stringify(workspace)} every resource would be counted twice`,
+    { where: origin, hint: `pass --workspace ${names[0]}, or --force if this copy lives on as a workspace of its own` },
+  );
 }

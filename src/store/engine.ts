@@ -1,4 +1,6 @@
-import { resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { CmdbError, UsageError } from "../util/errors.js";
 import { redactText } from "../util/redact.js";
 
 /** The SQL both engines speak: PGlite (embedded PostgreSQL) and a PostgreSQL server. */
@@ -23,6 +25,8 @@ export interface EngineOptions {
   schema?: string;
   /** An in-memory PGlite starts from this data directory dump instead of running initdb. */
   pgliteDataDir?: Blob;
+  /** Open only a store that is already there: a command that reads never creates one. */
+  existing?: boolean;
 }
 
 export const DEFAULT_DB_DIR = ".cmdb";
@@ -41,7 +45,33 @@ export function redactUrl(url: string): string {
   return redactText(url);
 }
 
+const NO_STORE_HINT = "`cmdb demo` or `cmdb ingest …` creates one; or point --db (or $CMDB_DATABASE_URL) at an existing store";
+
+/**
+ * Refuses a location that cannot be a store before anything is written there: a URL of another
+ * database (`mysql://…` would otherwise become a directory named `mysql:`), a regular file, and,
+ * for a command that only reads, a directory holding no store.
+ */
+export function checkDbLocation(location: string, options: { existing?: boolean } = {}): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1];
+  if (scheme && !isServerUrl(location)) {
+    throw new UsageError(`${scheme}:// is not a store this cmdb can use`, {
+      where: "--db",
+      hint: "give a directory for the embedded store, or postgres://user@host:5432/db",
+    });
+  }
+  if (scheme || location === ":memory:") return;
+  const dir = resolve(location);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new UsageError("is a file, not a store directory", { where: location, hint: "give a directory for the embedded store (default ./.cmdb)" });
+  }
+  if (options.existing && !existsSync(join(dir, "pgdata", "PG_VERSION"))) {
+    throw new CmdbError(existsSync(dir) ? "holds no cmdb store" : "no cmdb store here yet", { where: location, hint: NO_STORE_HINT });
+  }
+}
+
 export async function openEngine(location: string, options: EngineOptions = {}): Promise<Engine> {
+  checkDbLocation(location, options);
   if (isServerUrl(location)) {
     const { openPostgres } = await import("./postgres.js");
     return openPostgres(location, options);

@@ -252,7 +252,10 @@ export interface RunEntry {
   outcome: string;
   complete: boolean;
   counts: Record<string, number>;
+  /** Why a failed or partial run fell short. */
   errors: string[];
+  /** What a successful run noted on the way (edges to things not reported yet, keys matching several CIs). */
+  warnings: string[];
 }
 
 export async function listRuns(sql: Sql, filter: { source?: string; scope?: string; limit?: number } = {}): Promise<RunEntry[]> {
@@ -287,7 +290,9 @@ export async function listRuns(sql: Sql, filter: { source?: string; scope?: stri
     outcome: r.outcome,
     complete: r.complete,
     counts: r.counts,
-    errors: r.errors,
+    // The run table keeps one list: why a failed (or partial) run fell short, or what a successful run noted on the way.
+    errors: r.outcome === "success" ? [] : r.errors,
+    warnings: r.outcome === "success" ? r.errors : [],
   }));
 }
 

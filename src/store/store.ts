@@ -1,4 +1,5 @@
 import type { IdentityOverride, Plan, Slice, StoredCi, StoredObservation } from "../reconcile/types.js";
+import { CmdbError } from "../util/errors.js";
 import { advisoryLock, INGEST_LOCK } from "./advisory.js";
 import type { Engine, Sql } from "./engine.js";
 import { migrate } from "./migrations.js";
@@ -63,7 +64,18 @@ function scopeStateFromRow(r: ScopeStateRow): ScopeState {
 export class Store {
   constructor(readonly engine: Engine) {}
 
-  static async open(engine: Engine): Promise<Store> {
+  /** Opens the store, bringing its schema up to date; with `existing`, a database without one is refused. */
+  static async open(engine: Engine, options: { existing?: boolean } = {}): Promise<Store> {
+    if (options.existing) {
+      const [row] = await engine.query<{ t: string | null }>("SELECT to_regclass('cmdb_migration')::text AS t");
+      if (!row?.t) {
+        await engine.close();
+        throw new CmdbError("holds no cmdb store", {
+          where: engine.label,
+          hint: "`cmdb demo` or `cmdb ingest …` creates one; or point --db (or $CMDB_DATABASE_URL) at an existing store",
+        });
+      }
+    }
     await migrate(engine);
     return new Store(engine);
   }

@@ -9,13 +9,14 @@ describe("a store that cannot be opened", () => {
     const dir = mkdtempSync(join(tmpdir(), "cmdb-loc-"));
     const file = join(dir, "not-a-dir");
     writeFileSync(file, "x");
-    for (const [db, message] of [
-      [file, /not-a-dir: cannot open the embedded store/],
-      ["/proc/cmdb-cannot-be-here/store", /cmdb-cannot-be-here\/store: cannot open the embedded store/],
-      ["postgres://nobody@127.0.0.1:1/none", /127\.0\.0\.1:1\/none: cannot connect to PostgreSQL/],
+    // An ingest (it may create the store) of a host list: no input file is involved.
+    for (const [db, message, code] of [
+      [file, /not-a-dir: is a file, not a store directory/, 2],
+      ["/proc/cmdb-cannot-be-here/store", /cmdb-cannot-be-here\/store: cannot open the embedded store/, 1],
+      ["postgres://nobody@127.0.0.1:1/none", /127\.0\.0\.1:1\/none: cannot connect to PostgreSQL/, 1],
     ] as const) {
-      const r = await runCli(["--db", db, "ci", "list"]);
-      expect(r.code, db).toBe(1);
+      const r = await runCli(["--db", db, "ingest", "ansible", "-i", "web1,"]);
+      expect(r.code, db).toBe(code);
       expect(r.stderr, db).toMatch(message);
       expect(r.stderr.trim().split("\n"), db).toHaveLength(1);
     }

@@ -243,7 +243,7 @@ describe.each(ENGINES)("the cmdb CLI on $name", (engine) => {
     }
     expect(await snapshot()).toBe(before);
     const missing = await runCli(["--db", location, "ingest", "terraform", join(dir, "nope.tfstate"), "--debug"]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/nope\.tfstate/);
     expect(missing.stderr).toMatch(/\n\s+at /);
     const usage = await runCli(["--db", location, "deps", "x", "--depth", "many"]);

@@ -230,7 +230,7 @@ describe.runIf(openssl.ok)("collectProxmox against a replayed cluster over TLS",
     await expect(collectProxmox({ url: "https://127.0.0.1:1", tokenId: TOKEN_ID, tokenSecret: TOKEN_SECRET, caFile: "/nonexistent/ca.pem" })).rejects.toMatchObject({
       name: "UsageError",
       where: "/nonexistent/ca.pem",
-      message: expect.stringContaining("ENOENT"),
+      message: "the CA file does not exist",
     });
   });
 

@@ -57,7 +57,7 @@ describe("readTerraformInput: files and stdin", () => {
   it("says plainly when the file does not exist", async () => {
     const e = await failure(readTerraformInput("/nonexistent/terraform.tfstate"));
     expect(e.where).toBe("/nonexistent/terraform.tfstate");
-    expect(e.message).toBe("no such file");
+    expect(e.message).toBe("does not exist");
   });
 
   it("refuses a state over the size limit", async () => {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { CmdbError } from "../../util/errors.js";
+import { CmdbError, fileProblem } from "../../util/errors.js";
 import type { InventoryFile, SourceSnapshot, VarsTree } from "./transform.js";
 
 /**
@@ -23,7 +23,7 @@ async function readInventoryFile(path: string): Promise<InventoryFile> {
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new CmdbError(`cannot read the inventory file: ${(error as Error).message}`, { where: path });
+    throw new CmdbError(`the inventory file ${fileProblem(error, "read") ?? `cannot be read (${(error as Error).message})`}`, { where: path });
   }
   return { path, text, shebang: text.startsWith("#!") };
 }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import proxmoxApi, { type Proxmox } from "proxmox-api";
 import { Agent, type RequestInit, Response, fetch as undiciFetch } from "undici";
 import { createLimiter, type Limiter } from "../../util/concurrency.js";
-import { CmdbError, UsageError } from "../../util/errors.js";
+import { CmdbError, fileProblem, UsageError } from "../../util/errors.js";
 import { parseRetryAfter, withRetry } from "../../util/retry.js";
 import { seconds, TIMEOUTS, timeoutMs } from "../../util/timeouts.js";
 import {
@@ -59,7 +59,7 @@ function openSession(config: ProxmoxConfig, options: CollectOptions): Session {
     try {
       ca = readFileSync(config.caFile);
     } catch (error) {
-      throw new UsageError(`cannot read the CA file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      throw new UsageError(`the CA file ${fileProblem(error, "read") ?? `cannot be read (${String(error)})`}`, {
         where: config.caFile,
         hint: "give the cluster's CA certificate in PEM (on a PVE node: /etc/pve/pve-root-ca.pem)",
       });

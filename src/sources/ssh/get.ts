@@ -4,7 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import ssh2 from "ssh2";
 import type { AnyAuthMethod, Client as ClientType, ConnectConfig } from "ssh2";
-import { CmdbError } from "../../util/errors.js";
+import { CmdbError, fileProblem } from "../../util/errors.js";
 import { ensureDir } from "../../util/fs.js";
 import { checkHostKey, fingerprint, hostKeyAlgorithms, type KnownHosts, knownHostLine, knownHostName, parseKnownHosts } from "./known-hosts.js";
 import type { SshConfigParsed, SshHost } from "./schema.js";
@@ -48,7 +48,7 @@ function readIdentity(session: SshSession, file: string): Buffer {
   try {
     data = readFileSync(path);
   } catch (error) {
-    throw new CmdbError(`cannot read the identity file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { where: path });
+    throw new CmdbError(`the identity file ${fileProblem(error, "read") ?? `cannot be read (${String(error)})`}`, { where: path });
   }
   const parsed = utils.parseKey(data);
   if (parsed instanceof Error) {

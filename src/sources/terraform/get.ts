@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { CmdbError } from "../../util/errors.js";
+import { CmdbError, fileProblem } from "../../util/errors.js";
 import { idleSignal, seconds, TIMEOUTS, timeoutMs } from "../../util/timeouts.js";
 
 /** A state larger than this is refused rather than read into memory; `maxBytes` overrides it. */
@@ -40,12 +40,13 @@ async function readLocal(path: string, maxBytes: number): Promise<{ text: string
     if (error instanceof CmdbError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
-      throw new CmdbError("no such file", {
+      throw new CmdbError("does not exist", {
         where: path,
         hint: "give the path of terraform.tfstate, `-` for stdin, an http(s):// backend URL or s3://bucket/key",
       });
     }
-    if (code === "EACCES") throw new CmdbError("permission denied", { where: path });
+    const problem = fileProblem(error, "read");
+    if (problem) throw new CmdbError(problem, { where: path });
     throw new CmdbError(`cannot read the file: ${(error as Error).message}`, { where: path, cause: error });
   }
 }
@@ -138,21 +139,48 @@ async function readS3(spec: string, maxBytes: number): Promise<{ text: string; o
   }
 }
 
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed",
+  ETIMEDOUT: "connection timed out",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+};
+
+/** An S3 failure as its cause: unreachable, no credentials, refused credentials, access denied, no such key. */
 function s3Error(error: unknown, origin: string): CmdbError {
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const e = error as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
+  const message = e.message ?? "";
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL;
   if (e.name === "NoSuchKey" || e.name === "NoSuchBucket" || status === 404) return noState(origin, e.name ?? "404");
-  if (/region is missing/i.test(e.message ?? "")) {
+  if (/region is missing|invalid region|region not accepted/i.test(message)) {
     return new CmdbError("no AWS region is configured", { where: origin, hint: "set AWS_REGION (or a region in ~/.aws/config)" });
   }
-  if (e.name === "CredentialsProviderError") {
+  if (e.name === "CredentialsProviderError" || /could not load credentials/i.test(message)) {
     return new CmdbError("no AWS credentials found", {
       where: origin,
       hint: "configure the AWS default credential chain (environment, ~/.aws, SSO or an instance role)",
     });
   }
-  const code = status ? ` (HTTP ${status})` : "";
-  return new CmdbError(`S3 GetObject failed: ${e.name ?? "error"}${code}`, { where: origin, cause: error });
+  const network = e.code ? NETWORK_CODES[e.code] : undefined;
+  if (network) {
+    return new CmdbError(`cannot reach S3: ${network} (${message})`, {
+      where: origin,
+      hint: endpoint ? "check AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL" : "check the network and the bucket's region",
+    });
+  }
+  if (e.name === "AccessDenied" || e.name === "Forbidden" || (status === 403 && !/AccessKey|Signature|Token/.test(e.name ?? ""))) {
+    return new CmdbError("access denied to the object (HTTP 403)", { where: origin, hint: "the credentials need s3:GetObject on this key" });
+  }
+  if (/InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken|InvalidToken/.test(e.name ?? "")) {
+    return new CmdbError(`S3 refused the credentials (${e.name})`, { where: origin, hint: "check the access key, secret and session token the credential chain finds" });
+  }
+  const detail = [e.name && e.name !== "Error" && e.name !== "Unknown" ? e.name : "", message && message !== e.name && message !== "UnknownError" ? message : ""].filter(Boolean).join(": ");
+  const code = status ? `HTTP ${status}` : "";
+  return new CmdbError(`S3 GetObject failed: ${[detail, code].filter(Boolean).join(", ") || "unknown error"}`, { where: origin, cause: error });
 }
 
 function noState(origin: string, why: string): CmdbError {
