@@ -4,7 +4,7 @@ import type { ObservationBatch } from "../model/observation.js";
 import type { Sql } from "../store/engine.js";
 import type { RunRecord, ScopeState, Store } from "../store/store.js";
 import { describeError } from "../util/errors.js";
-import { planBatch } from "./plan.js";
+import { planBatch, repeatableId } from "./plan.js";
 import type { RunCounts } from "./types.js";
 
 export interface IngestOptions {
@@ -49,7 +49,11 @@ export async function ingestBatch(store: Store, batch: ObservationBatch, options
       const state = await store.scopeState(tx, batch.source, batch.scope);
       await options.check?.(state, tx);
       const slice = await store.loadSlice(tx, batch.source, batch.scope, batchKeys(batch));
-      const plan = planBatch(batch, slice, { runId, now, settings: options.settings });
+      const takenIds = await store.existingIds(
+        tx,
+        batch.observations.map((o) => repeatableId({ source: batch.source, scope: batch.scope, ref: o.ref })),
+      );
+      const plan = planBatch(batch, slice, { runId, now, settings: options.settings, takenIds });
       await store.applyPlan(tx, plan, { source: batch.source, scope: batch.scope, complete: batch.complete, runId });
       plan.counts.relationshipsAdded += await store.resolvePending(tx, observedKeys(batch), runId, now);
       const retired = await store.retireExpired(tx, now, options.settings.gracePeriod, options.settings.protectTags, runId);

@@ -17,6 +17,8 @@ export interface PlanContext {
   runId: string;
   now: Date;
   settings: ReconcileSettings;
+  /** Of the batch's repeatable ids (`repeatableIds`), those the store has given already. */
+  takenIds?: ReadonlySet<string>;
 }
 
 const refId = (o: { source: string; scope: string; ref: string }) => `${o.source}\u0000${o.scope}\u0000${o.ref}`;
@@ -124,6 +126,7 @@ export function planBatch(batch: ObservationBatch, slice: Slice, ctx: PlanContex
   const clustering = clusterNodes(nodes, { rules, quality, overrides });
   warnings.push(...clustering.warnings);
 
+  const usedIds = new Set<string>();
   const createdAt = (id: string) => slice.cis.get(id)?.createdAt.getTime() ?? Number.MAX_SAFE_INTEGER;
   const assignment = assignIds(
     drafts.map((o, i) => ({
@@ -134,7 +137,16 @@ export function planBatch(batch: ObservationBatch, slice: Slice, ctx: PlanContex
     })),
     clustering.root,
     createdAt,
-    (i) => newCiId(drafts[i]!, runId),
+    (i) => {
+      // The same data gives the same ids in any store; an id already given (a replaced
+      // resource's second CI, a split) takes the run into its hash instead, and cannot clash.
+      const repeatable = repeatableId(drafts[i]!);
+      if (!ctx.takenIds?.has(repeatable) && !slice.cis.has(repeatable) && !usedIds.has(repeatable)) {
+        usedIds.add(repeatable);
+        return repeatable;
+      }
+      return newCiId(drafts[i]!, runId);
+    },
   );
   const remap = (id: string) => assignment.merged.get(id) ?? id;
 
@@ -332,6 +344,12 @@ function replacedIdentity(rules: RuleBook, type: Observation["type"], before: re
     if (rule.replaces && oldSchemes.has(scheme) && !before.some((k) => schemeOf(k) === scheme && after.includes(k))) differs = true;
   }
   return differs;
+}
+
+/** The id a CI founded by this observation gets in any store, unless the store gave it already. */
+export function repeatableId(o: { source: string; scope: string; ref: string }): string {
+  const hash = createHash("sha256").update(`${o.source}\u0000${o.scope}\u0000${o.ref}\u0000`).digest("hex");
+  return `ci_${hash.slice(0, 16)}`;
 }
 
 /** Ids derive from the observation that founded the CI and the run: a new id can never be one already given. */

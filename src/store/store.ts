@@ -140,6 +140,19 @@ export class Store {
     return { scopeObservations, scopeRelationships: relRows.map(relationshipFromRow), keyOwners, cis, ciObservations, sharedKeys, overrides };
   }
 
+  /** Which of these ids the store has given: to a CI, or to one merged away (an alias). One set-based query. */
+  async existingIds(tx: Sql, ids: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const rows = await tx.query<{ id: string }>(
+        "SELECT id FROM ci WHERE id = ANY($1::text[]) UNION SELECT id FROM ci_alias WHERE id = ANY($1::text[])",
+        [ids.slice(i, i + CHUNK)],
+      );
+      for (const r of rows) found.add(r.id);
+    }
+    return found;
+  }
+
   /** Which of these keys were learned to identify nothing, and why. */
   async sharedKeys(tx: Sql, keys: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
