@@ -1,4 +1,9 @@
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
+
+const repo = (value: string) => {
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(value)) throw new InvalidArgumentError("expected OWNER/REPO");
+  return value;
+};
 
 /** `cmdb rotation`: credentials overdue or due soon, as of now or of a date. */
 export function registerRotation(program: Command): void {
@@ -11,6 +16,8 @@ export function registerRotation(program: Command): void {
     .option("--markdown", "print a Markdown report")
     .option("--issues", "print the GitHub issues to keep (title, body, labels, assignees, fingerprint) as JSON")
     .option("--check", "exit 1 when a credential is overdue")
+    .option("--github <owner/repo>", "keep one GitHub issue per due credential, closed once it is rotated (token from GITHUB_TOKEN or GH_TOKEN; GITHUB_API_URL for Enterprise)", repo)
+    .option("--dry-run", "with --github: print every issue write with its body and send none")
     .action(async (opts, command: Command) => {
       const { parseDuration } = await import("../config/duration.js");
       const { UsageError } = await import("../util/errors.js");
@@ -30,10 +37,26 @@ export function registerRotation(program: Command): void {
       const { readCredentials } = await import("../findings/rotation/read.js");
       const { rotationFindings } = await import("../findings/rotation/findings.js");
       const { rotationPolicy } = await import("../findings/rotation/policy.js");
+      if (opts.dryRun && !opts.github) throw new UsageError("--dry-run only applies to --github");
       const { report, all, policy } = await withStore(command, async ({ store, config }) => {
         const policy = rotationPolicy(config.rotation);
         const all = await readCredentials(store.engine);
-        return { report: rotationFindings(all, policy, asOf, withinMs ?? policy.withinMs), all, policy };
+        const report = rotationFindings(all, policy, asOf, withinMs ?? policy.withinMs);
+        if (opts.github) {
+          const { rotationIssues } = await import("../findings/rotation/issues.js");
+          const { rotationFingerprint } = await import("../findings/rotation/findings.js");
+          const { syncRotationIssues } = await import("../github/rotation-issues.js");
+          // A credential with no date to count from was not evaluated: its open issue stays open.
+          const undated = new Set(report.undated.map((u) => u.id));
+          const sync = await syncRotationIssues(store, rotationIssues(report.credentials, all, policy), {
+            repo: opts.github,
+            dryRun: opts.dryRun === true,
+            held: all.filter((c) => undated.has(c.id)).map(rotationFingerprint),
+            log: (line) => process.stderr.write(`${line}\n`),
+          });
+          if (sync.dryRunLog.length > 0) process.stderr.write(`${sync.dryRunLog.join("\n\n")}\n`);
+        }
+        return { report, all, policy };
       });
       if (opts.issues) {
         const { rotationIssues } = await import("../findings/rotation/issues.js");

@@ -1,11 +1,8 @@
 import type { DriftReport } from "../findings/evaluate.js";
 import { cell, findingsTableMarkdown } from "../findings/render.js";
 import { SEVERITIES, type Finding, type Severity } from "../findings/types.js";
-import { githubWritesSince, recordGithubWrites } from "../store/findings.js";
 import type { Store } from "../store/store.js";
-import { writeBudget } from "./budget.js";
-import { type ClientOptions, createGitHubClient } from "./client.js";
-import { syncIssues } from "./sync.js";
+import { type StoreSyncOptions, syncWithStore } from "./run.js";
 import type { IssueGroup, LabelSpec, SyncResult, SyncSpec } from "./types.js";
 
 export const DASHBOARD_TITLE = "CMDB drift dashboard";
@@ -31,7 +28,7 @@ function itemLine(f: Finding): string {
 }
 
 /** One issue per drifted CI, its findings in one table. Pure. */
-export function driftGroups(findings: readonly Finding[]): IssueGroup[] {
+export function driftGroups(findings: readonly Finding[], diagrams: ReadonlyMap<string, string> = new Map()): IssueGroup[] {
   const byKey = new Map<string, Finding[]>();
   for (const f of findings) byKey.set(f.key, [...(byKey.get(f.key) ?? []), f]);
   return [...byKey.entries()].map(([key, list]) => {
@@ -43,6 +40,7 @@ export function driftGroups(findings: readonly Finding[]): IssueGroup[] {
       `- Keys: ${ci.keys.map((k) => `\`${cell(k)}\``).join(", ")}`,
       "",
       findingsTableMarkdown(list, false),
+      ...neighbourhood(diagrams.get(ci.id)),
       "This issue is kept by `cmdb drift --github`: it is updated when the findings change and closed when they are resolved. Close it as *not planned* to acknowledge them.",
     ].join("\n");
     return {
@@ -55,12 +53,16 @@ export function driftGroups(findings: readonly Finding[]): IssueGroup[] {
   });
 }
 
-export function driftSyncSpec(report: DriftReport): SyncSpec {
+/** The CI's neighbourhood as a Mermaid block GitHub draws, when one was drawn. */
+const neighbourhood = (mermaid: string | undefined): string[] =>
+  mermaid ? ["## Neighbourhood", "", "What this CI depends on and what depends on it:", "", "```mermaid", mermaid.trimEnd(), "```", ""] : [];
+
+export function driftSyncSpec(report: DriftReport, diagrams?: ReadonlyMap<string, string>): SyncSpec {
   return {
     namespace: "drift",
     baseLabels: ["cmdb"],
     labelSpecs: DRIFT_LABELS,
-    groups: driftGroups(report.findings),
+    groups: driftGroups(report.findings, diagrams),
     held: new Set(report.heldKeys.map(groupKey)),
     dashboard: {
       title: DASHBOARD_TITLE,
@@ -82,31 +84,19 @@ export function driftSyncSpec(report: DriftReport): SyncSpec {
   };
 }
 
-export interface DriftSyncOptions extends ClientOptions {
-  repo: string;
-  dryRun: boolean;
-  now?: () => Date;
-}
+export interface DriftSyncOptions extends StoreSyncOptions {}
 
-/** The drift report's issues in `repo`; writes counted in the store against the secondary limits. */
+/**
+ * The drift report's issues in `repo`, each body with the Mermaid neighbourhood of its CI drawn from
+ * the store; writes counted in the store against the secondary limits.
+ */
 export async function syncDriftIssues(store: Store, report: DriftReport, options: DriftSyncOptions): Promise<SyncResult & { dryRunLog: string[] }> {
-  const [owner, repo] = options.repo.split("/") as [string, string];
-  const octokit = await createGitHubClient(options);
-  const now = options.now ?? (() => new Date());
-  const earlier = await githubWritesSince(store.engine, options.repo, new Date(now().getTime() - 3_600_000));
-  const budget = writeBudget(earlier, { now });
-  const dryRunLog: string[] = [];
-  try {
-    const result = await syncIssues(driftSyncSpec(report), {
-      octokit,
-      owner,
-      repo,
-      budget,
-      dryRun: options.dryRun,
-      log: options.dryRun ? (line) => dryRunLog.push(line) : options.log,
-    });
-    return { ...result, dryRunLog };
-  } finally {
-    if (!options.dryRun) await store.engine.transaction((tx) => recordGithubWrites(tx, options.repo, budget.spent, now()));
+  const { neighbourhoodMermaid } = await import("../report/diagram/draw.js");
+  const diagrams = new Map<string, string>();
+  for (const f of report.findings) {
+    if (diagrams.has(f.ci.id)) continue;
+    const marks = report.findings.filter((g) => g.ci.id === f.ci.id).map((g) => ({ ciId: g.ci.id, kind: "drift", severity: g.severity, title: g.kind }));
+    diagrams.set(f.ci.id, await neighbourhoodMermaid(store.engine, f.ci.id, { marks, now: options.now?.() }));
   }
+  return syncWithStore(store, driftSyncSpec(report, diagrams), options);
 }

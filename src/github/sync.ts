@@ -94,22 +94,25 @@ export async function syncIssues(spec: SyncSpec, target: SyncTarget): Promise<Sy
   const wanted = new Set(spec.groups.map((g) => g.key));
   for (const group of spec.groups) {
     const labels = [...spec.baseLabels, ...group.labels];
-    const hash = contentHash(group.title, labels, group.body);
+    const assignees = group.assignees?.length ? [...new Set(group.assignees)].sort() : undefined;
+    // Assignees count in the hash only when a group names some: groups without them hash as before.
+    const hash = contentHash(group.title, labels, assignees ? `${group.body}\nassignees: ${assignees.join(",")}` : group.body);
     const marker: Marker = { ns: spec.namespace, key: group.key, hash, items: group.items.map((i) => i.id) };
     const body = withMarker(group.body, marker);
     const issue = byKey.get(group.key)?.main;
     if (issue) result.issues[group.key] = issue.number;
     const actions: SyncAction[] = [];
+    const update = (reopen: boolean): SyncAction => ({ op: "update", key: group.key, number: issue!.number, title: group.title, body, labels: labelsFor(labels, issue), reopen, ...(assignees ? { assignees } : {}) });
     if (!issue) {
-      actions.push({ op: "create", key: group.key, title: group.title, body, labels });
+      actions.push({ op: "create", key: group.key, title: group.title, body, labels, ...(assignees ? { assignees } : {}) });
     } else if (issue.state === "closed" && issue.stateReason === "not_planned") {
       result.acknowledged.push(...marker.items);
-      if (issue.marker.hash !== hash) actions.push({ op: "update", key: group.key, number: issue.number, title: group.title, body, labels: labelsFor(labels, issue), reopen: false });
+      if (issue.marker.hash !== hash) actions.push(update(false));
     } else if (issue.state === "closed") {
-      actions.push({ op: "update", key: group.key, number: issue.number, title: group.title, body, labels: labelsFor(labels, issue), reopen: true });
+      actions.push(update(true));
       actions.push({ op: "comment", key: group.key, number: issue.number, body: texts.reopened(group) });
     } else {
-      if (issue.marker.hash !== hash) actions.push({ op: "update", key: group.key, number: issue.number, title: group.title, body, labels: labelsFor(labels, issue), reopen: false });
+      if (issue.marker.hash !== hash) actions.push(update(false));
       const before = new Set(issue.marker.items);
       const added = group.items.filter((i) => !before.has(i.id));
       if (added.length > 0) actions.push({ op: "comment", key: group.key, number: issue.number, body: texts.added(group, added) });
@@ -149,7 +152,7 @@ export async function syncIssues(spec: SyncSpec, target: SyncTarget): Promise<Sy
       case "create": {
         // Not retried: a create the server made but did not answer is found by its marker next run.
         const { data } = await call(`creating the issue for ${action.key}`, true, () =>
-          octokit.rest.issues.create({ owner, repo, title: action.title, body: action.body, labels: action.labels, request: { retries: 0 } }),
+          octokit.rest.issues.create({ owner, repo, title: action.title, body: action.body, labels: action.labels, ...(action.assignees ? { assignees: action.assignees } : {}), request: { retries: 0 } }),
         );
         result.issues[action.key] = data.number;
         result.created++;
@@ -164,6 +167,7 @@ export async function syncIssues(spec: SyncSpec, target: SyncTarget): Promise<Sy
             title: action.title,
             body: action.body,
             labels: action.labels,
+            ...(action.assignees ? { assignees: action.assignees } : {}),
             ...(action.reopen ? { state: "open" as const, state_reason: "reopened" as const } : {}),
           }),
         );
@@ -303,15 +307,17 @@ export function describeAction(a: SyncAction): string {
     case "create-label":
       return `would create label ${a.label.name} (#${a.label.color})`;
     case "create":
-      return `would create issue "${a.title}" [${a.labels.join(", ")}]\n${indent(a.body)}`;
+      return `would create issue "${a.title}" [${a.labels.join(", ")}]${assigned(a.assignees)}\n${indent(a.body)}`;
     case "update":
-      return `would ${a.reopen ? "reopen and update" : "update"} issue #${a.number} "${a.title}" [${a.labels.join(", ")}]\n${indent(a.body)}`;
+      return `would ${a.reopen ? "reopen and update" : "update"} issue #${a.number} "${a.title}" [${a.labels.join(", ")}]${assigned(a.assignees)}\n${indent(a.body)}`;
     case "comment":
       return `would comment on issue #${a.number}\n${indent(a.body)}`;
     case "close":
       return `would close issue #${a.number} (${a.reason})${a.comment ? ` with the comment\n${indent(a.comment)}` : ""}`;
   }
 }
+
+const assigned = (assignees?: string[]) => (assignees ? ` assigned to ${assignees.map((a) => `@${a}`).join(", ")}` : "");
 
 const indent = (text: string) =>
   text

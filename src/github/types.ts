@@ -19,6 +19,8 @@ export interface IssueGroup {
   body: string;
   /** Labels beyond the sync's base labels (a severity). */
   labels: string[];
+  /** GitHub logins to assign; set on create, and on update when not empty (a person's own assignments are otherwise kept). */
+  assignees?: string[];
   items: IssueItem[];
 }
 
@@ -63,8 +65,8 @@ export interface ListedIssue {
 
 export type SyncAction =
   | { op: "create-label"; label: LabelSpec }
-  | { op: "create"; key: string; title: string; body: string; labels: string[] }
-  | { op: "update"; key: string; number: number; title: string; body: string; labels: string[]; reopen: boolean }
+  | { op: "create"; key: string; title: string; body: string; labels: string[]; assignees?: string[] }
+  | { op: "update"; key: string; number: number; title: string; body: string; labels: string[]; reopen: boolean; assignees?: string[] }
   | { op: "comment"; key: string; number: number; body: string }
   | { op: "close"; key: string; number: number; reason: "completed" | "duplicate"; comment?: string };
 

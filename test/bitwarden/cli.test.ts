@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BW_SESSION, bwEnv } from "../discover/bw-standin.js";
 import { cliJson, runCli } from "../helpers/cli.js";
 import { dropTestSchemas, ENGINES } from "../helpers/engines.js";
+import { startStandIn, TOKEN } from "../github/stand-in.js";
 import { PLANTED, ROTATION_CONFIG, ROTATION_FILES } from "./vault.js";
 
 let tmp: string;
@@ -21,7 +22,8 @@ const pgliteDir = () => {
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "cmdb-bw-cli-"));
   template = join(tmp, "template");
-  expect((await runCli(["--db", template, "stats"])).code).toBe(0);
+  // `stats` only reads an existing store; `rotation` opens (and so creates) one.
+  expect((await runCli(["--db", template, "rotation"])).code).toBe(0);
   config = join(tmp, "cmdb.config.yaml");
   writeFileSync(config, ROTATION_CONFIG);
   inventory = join(tmp, "hosts.ini");
@@ -87,9 +89,29 @@ describe.each(ENGINES)("cmdb ingest bitwarden and cmdb rotation on $name", { tim
     const early = await runCli([...base, "rotation", "--as-of", "2026-01-01", "--check"]);
     expect([early.code, early.stdout]).toEqual([0, "no credential is overdue or due within 14d as of 2026-01-01\n"]);
 
+    const gh = await startStandIn();
+    const ghEnv = { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url, CMDB_GITHUB_WRITE_INTERVAL_MS: "0" };
+    try {
+      const dry = await runCli([...base, ...asOf, "--github", "lab-org/infra", "--dry-run"], { env: ghEnv });
+      expect([dry.code, gh.writes()]).toEqual([0, 0]);
+      expect(dry.stderr).toMatch(/would create issue "Rotate credential: pve1 root@pam" \[credential-rotation, cmdb, overdue\] assigned to @alice-gh/);
+      const synced = await runCli([...base, ...asOf, "--github", "lab-org/infra"], { env: ghEnv });
+      expect(synced.code, synced.stderr).toBe(0);
+      const opened = [...gh.issues.values()];
+      expect(opened.map((i) => i.title).sort()).toEqual(issues.issues.map((i) => i.title).sort());
+      expect(opened.find((i) => i.title === "Rotate credential: web1 deploy")!.body).toContain("- **web1.lab.example** (server, active,");
+      for (const planted of [...PLANTED, TOKEN, BW_SESSION]) expect(JSON.stringify(opened) + synced.stderr, planted).not.toContain(planted);
+      gh.reset();
+      expect((await runCli([...base, ...asOf, "--github", "lab-org/infra"], { env: ghEnv })).code).toBe(0);
+      expect(gh.writes()).toBe(0);
+      expect(gh.violations).toEqual([]);
+    } finally {
+      await gh.close();
+    }
+
     const web = listed.credentials.find((c) => c.name === "web1 deploy")!;
     const impact = await runCli([...base, "impact", web.id]);
-    expect(impact.stdout).toMatch(/^web1 deploy \(credential, active\) ci_\S+\n {2}AUTHENTICATES_TO web1\.lab\.example \(server, active\) ci_\S+\n$/);
+    expect(impact.stdout).toMatch(/^web1 deploy \(credential, active\) ci_\S+\n└─ AUTHENTICATES_TO web1\.lab\.example \(server, active\) ci_\S+\n$/);
 
     const outputs = [ingest, table, markdown, early, impact].flatMap((r) => [r.stdout, r.stderr]).join("\n") + JSON.stringify(listed) + JSON.stringify(issues);
     for (const planted of PLANTED) expect(outputs, planted).not.toContain(planted);
@@ -117,6 +139,11 @@ describe("cmdb ingest bitwarden and cmdb rotation errors", { timeout: 300_000 },
     expect([both.code, both.stderr]).toEqual([2, "cmdb: cmdb ingest bitwarden: --from-export and --bw-serve read different things: give one\n"]);
     const within = await runCli(["--db", db, "rotation", "--within", "soon"]);
     expect([within.code, within.stderr]).toEqual([2, 'cmdb: --within: "soon" is not a duration (use e.g. 14d, 2w, 36h)\n']);
+    const dryAlone = await runCli(["--db", db, "rotation", "--dry-run"]);
+    expect([dryAlone.code, dryAlone.stderr]).toEqual([2, "cmdb: --dry-run only applies to --github\n"]);
+    const badRepo = await runCli(["--db", db, "rotation", "--github", "lab-org"]);
+    expect(badRepo.code).toBe(2);
+    expect(badRepo.stderr).toContain("expected OWNER/REPO");
     const asOf = await runCli(["--db", db, "rotation", "--as-of", "end of quarter"]);
     expect([asOf.code, asOf.stderr]).toEqual([2, 'cmdb: --as-of: "end of quarter" is not a date (use e.g. 2026-12-31 or 2026-12-31T18:00:00Z)\n']);
     const bad = join(tmp, "bad.yaml");

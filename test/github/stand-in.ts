@@ -20,6 +20,8 @@ export interface StandInIssue {
   state: "open" | "closed";
   state_reason: string | null;
   labels: string[];
+  /** Logins assigned (kept as sent; the answer keeps the recorded shape). */
+  assignees: string[];
   comments: string[];
   created_at: string;
 }
@@ -120,6 +122,7 @@ export async function startStandIn(owner = "lab-org", repo = "infra"): Promise<S
         state: "open",
         state_reason: null,
         labels: ((body.labels as string[] | undefined) ?? []).map(String),
+        assignees: ((body.assignees as string[] | undefined) ?? []).map(String),
         comments: [],
         created_at: new Date(Date.UTC(2026, 0, 1) + issues.size * 1000).toISOString().replace(/\.\d+Z$/, "Z"),
       };
@@ -133,6 +136,7 @@ export async function startStandIn(owner = "lab-org", repo = "infra"): Promise<S
       if (!issue) return { status: 404, data: { message: "Not Found" } };
       if (typeof body.title === "string") issue.title = body.title;
       if (typeof body.body === "string") issue.body = body.body;
+      if (Array.isArray(body.assignees)) issue.assignees = body.assignees.map(String);
       if (Array.isArray(body.labels)) {
         issue.labels = body.labels.map(String);
         for (const l of issue.labels) ensureLabel(l);
