@@ -70,7 +70,7 @@ export function healthMarkdown(r: HealthReport): string {
   push(table(["CI", "attribute", "values"], r.conflicts.map((c) => [c.name, c.attribute, c.values.map((v) => `${v.source}: ${cell(v.value)}`).join("; ")])));
 
   push("## Findings", "");
-  if (r.findings.length === 0) push("No drift or credential findings were given to this report.", "");
+  if (r.findings.length === 0) push("No open drift finding and no credential due for rotation.", "");
   for (const f of r.findings) {
     push(`### ${f.kind} (${f.total})`, "", Object.entries(f.bySeverity).map(([k, v]) => `${v} ${k}`).join(", "), "");
     push(table(["CI", "severity", "finding"], f.items.map((i) => [i.name, i.severity, i.title])));
