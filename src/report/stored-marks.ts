@@ -16,6 +16,7 @@ export function driftMarks(records: readonly Pick<FindingRecord<Partial<Finding>
     ciId: r.ciId,
     kind: "drift",
     severity: (SEVERITIES.has(r.severity) ? r.severity : "info") as Severity,
+    category: r.kind,
     title: `${r.kind}${r.attribute ? ` ${r.attribute}` : ""}: ${r.finding.message ?? r.kind}${r.acknowledged ? " (acknowledged)" : ""}`,
   }));
 }
@@ -26,6 +27,7 @@ export function rotationMarks(credentials: readonly Pick<RotationFinding, "id" |
     ciId: c.id,
     kind: "credential",
     severity: c.status === "overdue" ? "high" : "medium",
+    category: c.status,
     title: `${c.status === "overdue" ? "overdue since" : "due"} ${c.due.slice(0, 10)}: ${c.name}`,
   }));
 }
