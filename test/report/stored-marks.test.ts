@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluateDrift } from "../../src/findings/evaluate.js";
 import { readCredentials } from "../../src/findings/rotation/read.js";
@@ -9,10 +12,13 @@ import { drawDiagram } from "../../src/report/diagram/draw.js";
 import { collectHealth, renderHealth } from "../../src/report/health/index.js";
 import { storedMarks } from "../../src/report/stored-marks.js";
 import { bitwardenSource } from "../../src/sources/bitwarden/index.js";
+import { openEngine } from "../../src/store/engine.js";
 import { listFindingRecords } from "../../src/store/findings.js";
+import { Store } from "../../src/store/store.js";
 import { findCis } from "../../src/store/queries.js";
 import { ROTATION_FILES } from "../bitwarden/vault.js";
 import { collectLive, ingestLive, LabFiles, labState, settings } from "../findings/lab.js";
+import { runCli } from "../helpers/cli.js";
 import { dropTestSchemas, ENGINES } from "../helpers/engines.js";
 
 /** Each test ingests the lab and runs drift on PGlite too: generous on a loaded machine, never a speed test. */
@@ -88,5 +94,42 @@ describe.each(ENGINES.filter((e) => e.available))("diagram and report read drift
     } finally {
       await store.close();
     }
+  }, SLOW);
+});
+
+describe("cmdb diagram and cmdb report after cmdb drift", () => {
+  it("mark the drifted VM and list the due credential with no --marks, the same diagram twice", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cmdb-marks-cli-"));
+    const db = join(dir, "store");
+    const store = await Store.open(await openEngine(db));
+    try {
+      const files = new LabFiles();
+      await files.ingestDeclared(store, labState());
+      await ingestLive(store, live);
+      await ingestSource(store, bitwardenSource, { fromExport: ROTATION_FILES.export }, { settings, env: {} });
+    } finally {
+      await store.close();
+    }
+    const before = await runCli(["--db", db, "report", "--format", "json"], { cwd: dir });
+    expect(before.code, before.stderr).toBe(0);
+    expect((JSON.parse(before.stdout) as { findings: { kind: string }[] }).findings.map((f) => f.kind)).toEqual(["credential"]);
+    expect((await runCli(["--db", db, "drift"], { cwd: dir })).code).toBe(1);
+    const diagram = await runCli(["--db", db, "diagram"], { cwd: dir });
+    expect(diagram.code, diagram.stderr).toBe(0);
+    expect(diagram.stdout.split("\n").find((l) => l.includes('"web01'))).toContain("[drift: medium]");
+    expect(diagram.stdout).toContain("legend_f_drift");
+    expect(diagram.stdout).toContain("legend_f_credential");
+    expect((await runCli(["--db", db, "diagram"], { cwd: dir })).stdout).toBe(diagram.stdout);
+    const report = await runCli(["--db", db, "report", "--format", "json"], { cwd: dir });
+    expect(report.code, report.stderr).toBe(0);
+    const findings = (JSON.parse(report.stdout) as { findings: { kind: string; total: number; byCategory: Record<string, number>; items: { name: string; title: string }[] }[] }).findings;
+    const drift = findings.find((f) => f.kind === "drift")!;
+    expect(drift.byCategory.changed).toBeGreaterThan(0);
+    expect(drift.items.some((i) => i.name === "web01" && i.title.startsWith("changed memory_mb:"))).toBe(true);
+    const credential = findings.find((f) => f.kind === "credential")!;
+    expect(credential.total).toBeGreaterThan(0);
+    const md = await runCli(["--db", db, "report"], { cwd: dir });
+    expect(md.stdout).toContain(`### drift (${drift.total})`);
+    expect(md.stdout).toContain(`### credential (${credential.total})`);
   }, SLOW);
 });
