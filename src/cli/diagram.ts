@@ -37,7 +37,7 @@ export function registerDiagram(program: Command): void {
       ]),
     )
     .option("--since <time|age|run>", "highlight what was added, removed and changed since then (an ISO time, 24h, 7d, or a run id)")
-    .option("--marks <file>", "JSON array of marks from findings: { ciId, kind: drift|credential|…, severity?, title? }")
+    .option("--marks <file>", "more marks from a JSON array { ciId, kind, severity?, title? } (open drift findings and due credentials come from the store)")
     .option("--stale-after <duration>", "mark CIs not seen for longer than this as stale", "7d")
     .option("--all", "also draw bookkeeping: Terraform workspaces, MANAGED_BY edges, retired CIs")
     .action(async (opts, command: Command) => {
@@ -59,7 +59,8 @@ export function registerDiagram(program: Command): void {
       const filter = Object.fromEntries(
         (["type", "provider", "environment", "status", "tag", "source"] as const).filter((k) => opts[k] !== undefined).map((k) => [k, opts[k] as string]),
       );
-      const drawn = await withStore(command, async ({ store }) => {
+      const { storedMarks } = await import("../report/stored-marks.js");
+      const drawn = await withStore(command, async ({ store, config }) => {
         const root = opts.root
           ? { id: (await resolveCi(store.engine, opts.root)).id, depth: opts.depth as number, direction: opts.direction === "up" ? ("impact" as const) : ("deps" as const) }
           : undefined;
@@ -67,7 +68,7 @@ export function registerDiagram(program: Command): void {
           scope: { filter, ...(root ? { root } : {}), ...(opts.all ? { all: true } : {}) },
           ...(opts.groupBy ? { groupBy: opts.groupBy } : {}),
           ...(since ? { since } : {}),
-          marks,
+          marks: [...(await storedMarks(store.engine, { now: new Date(), ...(config.rotation ? { rotation: config.rotation } : {}) })), ...marks],
           staleAfterMs,
         });
       });

@@ -9,7 +9,7 @@ export function registerReport(program: Command): void {
     .option("-o, --output <file>", "write to this file instead of stdout")
     .option("--out <dir>", "write a dated file (health-YYYY-MM-DD.<ext>) and a latest.<ext> copy into this directory")
     .option("--github-summary", "also append the Markdown report to $GITHUB_STEP_SUMMARY")
-    .option("--marks <file>", "JSON array of findings as marks: { ciId, kind: drift|credential|…, severity?, title? }")
+    .option("--marks <file>", "more marks from a JSON array { ciId, kind, severity?, title? } (open drift findings and due credentials come from the store)")
     .option("--stale-after <duration>", "a CI not seen for longer than this is stale", "7d")
     .option("--fresh-within <duration>", "the freshness target", "24h")
     .option("--changes-within <duration>", "how far back recent changes and failed runs go", "7d")
@@ -37,7 +37,11 @@ export function registerReport(program: Command): void {
         marks = parseMarks(await readInput(opts.marks), opts.marks);
       }
       const now = new Date();
-      const report = await withStore(command, ({ store }) => collectHealth(store.engine, { now, staleAfterMs, freshWithinMs, recentChangesMs, marks }));
+      const { storedMarks } = await import("../report/stored-marks.js");
+      const report = await withStore(command, async ({ store, config }) => {
+        const all = [...(await storedMarks(store.engine, { now, ...(config.rotation ? { rotation: config.rotation } : {}) })), ...marks];
+        return collectHealth(store.engine, { now, staleAfterMs, freshWithinMs, recentChangesMs, marks: all });
+      });
       const text = renderHealth(report, opts.format);
       if (opts.out) {
         const { join } = await import("node:path");

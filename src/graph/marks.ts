@@ -9,6 +9,8 @@ export interface Mark {
   kind: "drift" | "stale" | "credential" | (string & {});
   severity?: "info" | "low" | "medium" | "high" | "critical";
   title?: string;
+  /** What sort of finding within its kind (a drift finding's kind, a credential's `overdue`/`due-soon`): the report counts by it. */
+  category?: string;
 }
 
 export const DEFAULT_STALE_AFTER_MS = 7 * 86_400_000;

@@ -7,6 +7,7 @@ const markSchema = z.object({
   kind: z.string().min(1),
   severity: z.enum(["info", "low", "medium", "high", "critical"]).optional(),
   title: z.string().optional(),
+  category: z.string().min(1).optional(),
 });
 
 /** Marks from a JSON file (an array of `{ ciId, kind, severity?, title? }`), as findings write them. */
@@ -23,5 +24,5 @@ export function parseMarks(text: string, origin: string): Mark[] {
     const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
     throw new CmdbError(`${path || "(top level)"}: ${issue.message}`, { where: origin, hint: "expected an array of { ciId, kind, severity?, title? }" });
   }
-  return parsed.data.map((m) => ({ ciId: m.ciId, kind: m.kind, ...(m.severity ? { severity: m.severity } : {}), ...(m.title ? { title: m.title } : {}) }));
+  return parsed.data.map((m) => ({ ciId: m.ciId, kind: m.kind, ...(m.severity ? { severity: m.severity } : {}), ...(m.title ? { title: m.title } : {}), ...(m.category ? { category: m.category } : {}) }));
 }

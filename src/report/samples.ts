@@ -20,7 +20,7 @@ export async function ingestExamples(store: Store, root: string, now = SAMPLE_IN
     await ingestTerraform(store, { input: join(tfDir, file), workspace: file.replace(/\.tfstate$/, ""), settings, proxmoxCluster: "homelab", now });
   }
   await ingestAnsibleInventory(store, [join(root, "examples", "ansible", "inventory.yml")], { settings, cwd: root, now });
-  await ingestAnsibleFacts(store, join(root, "examples", "ansible", "facts"), { settings, cwd: root, now });
+  await ingestAnsibleFacts(store, join(root, "examples", "ansible", "facts"), { settings, cwd: root, now, scope: "examples/ansible/facts" });
 }
 
 /** The sample reports kept in reports/samples, by file name. */

@@ -49,7 +49,7 @@ describe("cmdb diagram", SEVERAL_RUNS, () => {
     writeFileSync(marks, JSON.stringify([{ ciId: list[0]!.id, kind: "drift", severity: "high", title: "storage differs" }]));
     const ok = await runCli(["--db", db, "diagram", "--marks", marks]);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toContain("[drift]");
+    expect(ok.stdout).toContain("[drift: high]");
     writeFileSync(marks, JSON.stringify([{ ciId: list[0]!.id, kind: "drift", severity: "dire" }]));
     const bad = await runCli(["--db", db, "diagram", "--marks", marks]);
     expect(bad.code).toBe(1);

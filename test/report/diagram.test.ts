@@ -147,8 +147,8 @@ for (const engine of ENGINES) {
         const mermaid = (await drawDiagram(store.engine, "mermaid", { marks, now: later })).text;
         expect(mermaid).toMatch(new RegExp(`class [^\\n]*${db!.id}[^\\n]* f_drift`));
         expect(mermaid).toMatch(new RegExp(`class [^\\n]*${pihole!.id}[^\\n]* f_credential`));
-        expect(mermaid).toMatch(new RegExp(`${db!.id}\\(\\["shop-db<br/>Database<br/>\\[drift\\]<br/>\\[stale\\]"\\]\\)`));
-        expect(mermaid).toContain('legend_f_drift["[drift] declared and live differ"]');
+        expect(mermaid).toMatch(new RegExp(`${db!.id}\\(\\["shop-db<br/>Database<br/>\\[drift: high\\]<br/>\\[stale\\]"\\]\\)`));
+        expect(mermaid).toContain('legend_f_drift["[drift] an open drift finding (cmdb drift), with its highest severity"]');
         expect(mermaid).toContain("legend_f_credential");
         expect(mermaid).toContain("legend_f_stale");
         const fresh = (await drawDiagram(store.engine, "mermaid", { now: new Date(SAMPLE_INGEST_AT.getTime() + HOUR) })).text;

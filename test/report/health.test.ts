@@ -114,7 +114,7 @@ for (const engine of ENGINES) {
       expect(report.freshness.scopes.every((s) => !s.fresh)).toBe(true);
       const md = renderHealth(report, "md");
       expect(md).toContain("### drift (1)");
-      expect(md).toContain("| shop-db | high | allocated_storage 20 → 50 |");
+      expect(md).toContain(`| shop-db | \`${db!.id}\` | high | allocated_storage 20 → 50 |`);
       expect(md).toContain("❌ some older than the target");
     });
 

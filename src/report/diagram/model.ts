@@ -120,7 +120,7 @@ export function buildDiagram(graph: Graph, options: DiagramOptions = {}): Diagra
     const change: ChangeKind | undefined = removed.has(ci.id) ? "removed" : added.has(ci.id) ? "added" : changed.has(ci.id) ? "changed" : undefined;
     if (change) flags.push(change);
     const detail = [typeLabel(ci.type) + (ci.status === "active" ? "" : ` (${ci.status})`)];
-    for (const kind of new Set(marks.map((m) => m.kind))) detail.push(markText(kind));
+    for (const kind of new Set(marks.map((m) => m.kind))) detail.push(markText(kind, worstSeverity(marks.filter((m) => m.kind === kind))));
     if (change === "changed") detail.push(`changed: ${changed.get(ci.id)!.join(", ")}`);
     else if (change) detail.push(change);
     const group = groupOf(ci);
@@ -140,11 +140,18 @@ export function buildDiagram(graph: Graph, options: DiagramOptions = {}): Diagra
   return { title: options.title ?? "CMDB", nodes: sortNodes(nodes), edges, groups, collapsedCis: 0 };
 }
 
-export function markText(kind: string): string {
-  if (kind === "drift") return "[drift]";
-  if (kind === "stale") return "[stale]";
-  if (kind === "credential") return "[credential due]";
-  return `[${kind}]`;
+export function markText(kind: string, severity?: string): string {
+  const base = kind === "credential" ? "credential due" : kind;
+  return severity && kind !== "stale" ? `[${base}: ${severity}]` : `[${base}]`;
+}
+
+const SEVERITY_ORDER = ["critical", "high", "medium", "low", "info"];
+
+/** The highest severity among marks that carry one. */
+function worstSeverity(marks: readonly Mark[]): string | undefined {
+  let worst: string | undefined;
+  for (const m of marks) if (m.severity && (worst === undefined || SEVERITY_ORDER.indexOf(m.severity) < SEVERITY_ORDER.indexOf(worst))) worst = m.severity;
+  return worst;
 }
 
 function sortNodes(nodes: DiagramNode[]): DiagramNode[] {

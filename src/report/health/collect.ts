@@ -218,11 +218,13 @@ function findingsOf(marks: readonly import("../../graph/marks.js").Mark[], names
     .sort((a, b) => byCodePoint(a[0], b[0]))
     .map(([kind, list]) => {
       const bySeverity: Counts = {};
+      const byCategory: Counts = {};
       for (const m of list) bySeverity[m.severity ?? "info"] = (bySeverity[m.severity ?? "info"] ?? 0) + 1;
+      for (const m of list) if (m.category) byCategory[m.category] = (byCategory[m.category] ?? 0) + 1;
       const items = list
         .map((m) => ({ id: m.ciId, name: names.get(m.ciId)?.name ?? m.ciId, type: names.get(m.ciId)?.type ?? "?", severity: m.severity ?? "info", title: m.title ?? kind }))
         .sort((a, b) => SEVERITY.indexOf(a.severity) - SEVERITY.indexOf(b.severity) || byCodePoint(a.name, b.name) || byCodePoint(a.title, b.title))
         .slice(0, limit);
-      return { kind, total: list.length, bySeverity: sortKeys(bySeverity) as Counts, items };
+      return { kind, total: list.length, bySeverity: sortKeys(bySeverity) as Counts, byCategory: sortKeys(byCategory) as Counts, items };
     });
 }

@@ -80,9 +80,12 @@ export function healthHtmlBody(r: HealthReport): string {
     table(["CI", "attribute", "values"], r.conflicts.map((c) => [c.name, c.attribute, c.values.map((v) => `${v.source}: ${JSON.stringify(v.value)}`).join("; ")])),
   );
   s.push(`<h2 id="findings">Findings</h2>`);
-  if (r.findings.length === 0) s.push(`<p class="empty">No drift or credential findings were given to this report.</p>`);
+  if (r.findings.length === 0) s.push(`<p class="empty">No open drift finding and no credential due for rotation.</p>`);
   for (const f of r.findings) {
-    s.push(`<h3>${esc(f.kind)} (${f.total})</h3>`, table(["CI", "severity", "finding"], f.items.map((i) => [i.name, i.severity, i.title])));
+    const counts = (c: Record<string, number>) => esc(Object.entries(c).map(([k, v]) => `${v} ${k}`).join(", "));
+    s.push(`<h3>${esc(f.kind)} (${f.total})</h3>`, `<p class="note">By severity: ${counts(f.bySeverity)}</p>`);
+    if (Object.keys(f.byCategory).length > 0) s.push(`<p class="note">By kind: ${counts(f.byCategory)}</p>`);
+    s.push(table(["CI", "id", "severity", "finding"], f.items.map((i) => [i.name, i.id, i.severity, i.title])));
   }
   s.push(`<h2 id="depended-upon">Most depended-upon CIs</h2>`, table(["CI", "type", "dependents"], r.dependedUpon.map((d) => [d.name, d.type, d.dependents]), [2]));
   s.push(

@@ -70,10 +70,11 @@ export function healthMarkdown(r: HealthReport): string {
   push(table(["CI", "attribute", "values"], r.conflicts.map((c) => [c.name, c.attribute, c.values.map((v) => `${v.source}: ${cell(v.value)}`).join("; ")])));
 
   push("## Findings", "");
-  if (r.findings.length === 0) push("No drift or credential findings were given to this report.", "");
+  if (r.findings.length === 0) push("No open drift finding and no credential due for rotation.", "");
   for (const f of r.findings) {
-    push(`### ${f.kind} (${f.total})`, "", Object.entries(f.bySeverity).map(([k, v]) => `${v} ${k}`).join(", "), "");
-    push(table(["CI", "severity", "finding"], f.items.map((i) => [i.name, i.severity, i.title])));
+    push(`### ${f.kind} (${f.total})`, "", `By severity: ${Object.entries(f.bySeverity).map(([k, v]) => `${v} ${k}`).join(", ")}`, "");
+    if (Object.keys(f.byCategory).length > 0) push(`By kind: ${Object.entries(f.byCategory).map(([k, v]) => `${v} ${k}`).join(", ")}`, "");
+    push(table(["CI", "id", "severity", "finding"], f.items.map((i) => [i.name, `\`${i.id}\``, i.severity, i.title])));
   }
 
   push("## Most depended-upon CIs", "", "How many CIs need each one, directly or through others.", "");

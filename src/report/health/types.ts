@@ -40,7 +40,7 @@ export interface HealthReport {
   };
   conflictsTotal: number;
   conflicts: (CiRef & { attribute: string; values: { source: string; value: unknown }[] })[];
-  findings: { kind: string; total: number; bySeverity: Counts; items: (CiRef & { severity: string; title: string })[] }[];
+  findings: { kind: string; total: number; bySeverity: Counts; byCategory: Counts; items: (CiRef & { severity: string; title: string })[] }[];
   dependedUpon: (CiRef & { dependents: number })[];
   singlePointsOfFailure: (CiRef & { productionDependents: number; dependents: number })[];
   changes: { total: number; byField: Counts; recent: { at: string; ci: string; name: string | null; source: string | null; field: string; old: unknown; new: unknown }[] };
