@@ -71,7 +71,7 @@ export function registerDiagram(program: Command): void {
           marks: [...(await storedMarks(store.engine, { now: new Date(), ...(config.rotation ? { rotation: config.rotation } : {}) })), ...marks],
           staleAfterMs,
         });
-      });
+      }, { existing: true });
       if (opts.output) {
         const { writeOutput } = await import("./output.js");
         writeOutput(opts.output, drawn.text);

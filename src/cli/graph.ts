@@ -41,6 +41,7 @@ export function registerGraph(program: Command): void {
       const batchSize = opts.batchSize ?? conf?.batchSize;
       const report = await withStore(command, ({ store }) =>
         syncGraph(store, target, { full: opts.full === true, dryRun: opts.dryRun === true, ...(batchSize ? { batchSize } : {}) }),
+      { existing: true },
       );
       print(report, opts.json === true, () => renderSync(report));
     });
@@ -82,7 +83,7 @@ export function registerGraph(program: Command): void {
     .action(async (opts: { format: "cypher" | "graphml" | "json"; output?: string; json?: boolean }, command: Command) => {
       const { withStore } = await import("./store-context.js");
       const { exportProjection, projectStore } = await import("../store/neo4j/index.js");
-      const projection = await withStore(command, ({ store }) => projectStore(store));
+      const projection = await withStore(command, ({ store }) => projectStore(store), { existing: true });
       const chunks = exportProjection(projection, opts.format);
       if (!opts.output) {
         for (const chunk of chunks) if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once("drain", r));

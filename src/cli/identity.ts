@@ -18,7 +18,7 @@ export function registerIdentity(program: Command): void {
         const record = await identityOf(store.engine, ci.id);
         const explanation = explainIdentity(record.observations, record.sharedKeys, record.overrides, settings);
         return { ci: { id: ci.id, name: ci.name, type: ci.type, status: ci.status }, ...explanation, mergedIds: record.aliases, history: record.events };
-      });
+      }, { existing: true });
       print(out, opts.json, () => renderWhy(out));
     });
 
@@ -30,7 +30,7 @@ export function registerIdentity(program: Command): void {
     .action(async (a: string, b: string, opts, command: Command) => {
       const { withStore } = await import("./store-context.js");
       const { mergeCis } = await import("../reconcile/corrections.js");
-      const result = await withStore(command, ({ store, settings }) => mergeCis(store, a, b, settings));
+      const result = await withStore(command, ({ store, settings }) => mergeCis(store, a, b, settings), { existing: true });
       for (const w of result.warnings) process.stderr.write(`cmdb: warning: ${w}\n`);
       print(result, opts.json, () => `merged: ${result.placed.map((p) => p.ci)[0]} (run ${result.runId})\n`);
     });
@@ -43,7 +43,7 @@ export function registerIdentity(program: Command): void {
     .action(async (id: string, opts, command: Command) => {
       const { withStore } = await import("./store-context.js");
       const { splitObservation } = await import("../reconcile/corrections.js");
-      const result = await withStore(command, ({ store, settings }) => splitObservation(store, id, opts.observation, settings));
+      const result = await withStore(command, ({ store, settings }) => splitObservation(store, id, opts.observation, settings), { existing: true });
       for (const w of result.warnings) process.stderr.write(`cmdb: warning: ${w}\n`);
       print(result, opts.json, () => `split: ${opts.observation} is now ${result.placed[0]!.ci} (run ${result.runId})\n`);
     });
@@ -68,7 +68,7 @@ export function registerIdentity(program: Command): void {
             settings,
           ),
         };
-      });
+      }, { existing: true });
       print(out, opts.json, () => {
         const rows = [
           ...out.shared.map((s) => [s.key, "shared", `${s.reason}: ${s.evidence.slice(0, 3).join(", ")}${s.evidence.length > 3 ? ", …" : ""}`]),

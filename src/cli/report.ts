@@ -41,7 +41,7 @@ export function registerReport(program: Command): void {
       const report = await withStore(command, async ({ store, config }) => {
         const all = [...(await storedMarks(store.engine, { now, ...(config.rotation ? { rotation: config.rotation } : {}) })), ...marks];
         return collectHealth(store.engine, { now, staleAfterMs, freshWithinMs, recentChangesMs, marks: all });
-      });
+      }, { existing: true });
       const text = renderHealth(report, opts.format);
       if (opts.out) {
         const { join } = await import("node:path");

@@ -42,6 +42,11 @@ const READ_ONLY = [
   ["snapshot", "export"],
   ["ansible", "inventory", "--list"],
   ["scope", "remove", "terraform", "x/default"],
+  ["diagram"],
+  ["report"],
+  ["ci", "why", "hostname:web1"],
+  ["keys", "--shared"],
+  ["graph", "export", "--format", "json"],
 ];
 
 describe("a newcomer's mistakes, without a store", { timeout: 300_000 }, () => {
