@@ -83,7 +83,8 @@ function openSession(config: ProxmoxConfig, options: CollectOptions): Session {
         const signal = caller ? AbortSignal.any([caller, bound.signal]) : bound.signal;
         try {
           const response = await undiciFetch(input, { ...init, dispatcher: agent, signal });
-          const body = await response.text();
+          // Bytes, not text: a text body would make Response add a content-type the server never sent.
+          const body = await response.arrayBuffer();
           return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
         } catch (error) {
           if (bound.signal.aborted && !caller?.aborted) {
