@@ -69,7 +69,8 @@ describe("infrastructure names with terminal escapes", () => {
 
   it("an error naming a hostile file path is one escaped line", async () => {
     const r = await runCli(["--db", store, "ingest", "terraform", join(dir, `state${HOSTILE}.tfstate`)]);
-    expect(r.code).toBe(1);
+    // A state that does not exist is a usage error, before any run is recorded.
+    expect(r.code).toBe(2);
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(r.stderr).not.toMatch(RAW);
     expect(r.stderr).toContain("state web\\e[2J".replace(" ", ""));
