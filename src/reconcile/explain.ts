@@ -1,5 +1,5 @@
 import type { ReconcileSettings } from "../config/schema.js";
-import { builtinVerdict, KeyQuality } from "./key-quality.js";
+import { KeyQuality } from "./key-quality.js";
 import { clusterNodes, type IdNode, type LinkOverride } from "./identify.js";
 import { LOOKUP_ONLY, RuleBook, schemeOf } from "./rules.js";
 import type { IdentityOverride, StoredObservation } from "./types.js";
@@ -96,7 +96,7 @@ export function refusedKeys(keys: Iterable<string>, settings: ReconcileSettings)
   const out: { key: string; reason: string; detail: string }[] = [];
   for (const key of keys) {
     if (LOOKUP_ONLY.has(schemeOf(key))) continue;
-    const v = builtinVerdict(key).usable ? quality.verdict(key) : builtinVerdict(key);
+    const v = quality.verdict(key);
     if (!v.usable) out.push({ key, reason: v.reason!, detail: v.detail! });
   }
   return out.sort((a, b) => (a.key < b.key ? -1 : 1));
