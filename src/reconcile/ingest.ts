@@ -41,7 +41,7 @@ export async function ingestBatch(store: Store, batch: ObservationBatch, options
   const runId = newRunId(started);
   const clock = Date.now();
   try {
-    return await store.engine.transaction(async (tx) => {
+    const { result, written } = await store.engine.transaction(async (tx) => {
       await store.lockForIngest(tx);
       // Under the lock, "now" is when this ingest really starts: a waiting hook must not stamp
       // its values earlier than the ingest that ran before it.
@@ -73,16 +73,22 @@ export async function ingestBatch(store: Store, batch: ObservationBatch, options
       };
       await store.recordRun(tx, run);
       await store.updateScopeState(tx, run, batch.meta ?? {});
+      const written = plan.newCis.length + plan.updatedCis.length + plan.observations.length + plan.relationships.length + plan.changes.length;
       return {
-        runId,
-        source: batch.source,
-        scope: batch.scope,
-        outcome,
-        counts: plan.counts,
-        warnings: plan.warnings,
-        durationMs: Date.now() - clock,
+        written,
+        result: {
+          runId,
+          source: batch.source,
+          scope: batch.scope,
+          outcome,
+          counts: plan.counts,
+          warnings: plan.warnings,
+          durationMs: Date.now() - clock,
+        },
       };
     });
+    await store.refreshStatistics(written);
+    return result;
   } catch (error) {
     await recordFailure(store, batch.source, batch.scope, runId, started, error, batch.meta);
     throw error;

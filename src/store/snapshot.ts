@@ -196,5 +196,6 @@ export async function importSnapshot(store: Store, text: string, origin: string,
       meta: {},
     });
   });
+  await store.refreshStatistics(snap.cis.length + snap.relationships.length);
   return { cis: snap.cis.length, relationships: snap.relationships.length, runId };
 }

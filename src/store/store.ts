@@ -17,6 +17,8 @@ import {
 
 /** Rows per statement in bulk writes: large enough to be fast, small enough for any JSON limit. */
 const CHUNK = 5000;
+/** Rows written by one ingest or import beyond which the planner's statistics are refreshed. */
+const ANALYZE_AFTER_ROWS = 5000;
 
 export interface RunRecord {
   id: string;
@@ -82,6 +84,20 @@ export class Store {
 
   close(): Promise<void> {
     return this.engine.close();
+  }
+
+  /**
+   * Refreshes the planner's statistics after a bulk write: right after a large load PostgreSQL
+   * plans with stale estimates until autovacuum analyzes the tables (PGlite never does), and a
+   * report over 100k CIs then takes several times as long. Small writes skip it.
+   */
+  async refreshStatistics(rowsWritten: number): Promise<void> {
+    if (rowsWritten < ANALYZE_AFTER_ROWS) return;
+    try {
+      await this.engine.exec("ANALYZE ci; ANALYZE observation; ANALYZE relationship; ANALYZE change");
+    } catch {
+      // What was written has landed; statistics are an optimisation autovacuum also makes.
+    }
   }
 
   /** Every ingest takes this lock first: concurrent ingests run one after the other, never interleaved. */
