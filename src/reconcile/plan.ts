@@ -178,7 +178,12 @@ export function planBatch(batch: ObservationBatch, slice: Slice, ctx: PlanContex
         }
         diffObservation(prior, next, (field, o, n) => change(ciId, batch.source, field, o, n));
         if (changes.length > before) counts.changed++;
-        else counts.unchanged++;
+        else {
+          counts.unchanged++;
+          // A complete run's scope state says when its present rows were last seen: an unchanged
+          // row is not written again.
+          if (batch.complete && prior.status === "present" && prior.ciId === ciId && prior.firstSeen.getTime() === next.firstSeen.getTime()) return;
+        }
       }
       written.push(next);
       return;

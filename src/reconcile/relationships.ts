@@ -24,12 +24,20 @@ export function planRelationships(
 ): { relationships: StoredRelationship[]; pending: PendingRelationship[] } {
   const { now, runId, counts, warnings, change } = ctx;
   const prior = new Map<string, StoredRelationship>();
+  // Edges whose stored row is unchanged when a complete batch states them again: the scope
+  // state's last complete run says when they were seen, so they are not written.
+  const unchanged = new Set<string>();
+  const storedAs = new Map<string, boolean>();
   for (const stored of scopeRelationships) {
     const r = { ...stored, fromCi: ctx.remap(stored.fromCi), toCi: ctx.remap(stored.toCi) };
     if (r.fromCi === r.toCi) continue;
     const id = `${r.type}\u0000${r.fromCi}\u0000${r.toCi}`;
     const seen = prior.get(id);
-    if (!seen || (seen.status === "gone" && r.status === "present")) prior.set(id, r);
+    if (!seen || (seen.status === "gone" && r.status === "present")) {
+      prior.set(id, r);
+      // Stored under these very ids (not moved by a merge): rewriting it would change nothing.
+      storedAs.set(id, !seen && stored.fromCi === r.fromCi && stored.toCi === r.toCi);
+    }
   }
   const out = new Map<string, StoredRelationship>();
   const unresolved = new Map<string, number>();
@@ -56,6 +64,8 @@ export function planRelationships(
     if (!before || before.status === "gone") {
       counts.relationshipsAdded++;
       change(fromCi, batch.source, "relationship", null, { type: draft.type, to: toCi });
+    } else if (batch.complete && storedAs.get(id) === true) {
+      unchanged.add(id);
     }
     out.set(id, {
       source: batch.source,
@@ -85,6 +95,8 @@ export function planRelationships(
       `${counts.relationshipsUnresolved} relationship(s) point at things no source has reported yet (${sample}${unresolved.size > 5 ? ", …" : ""}); they are kept and drawn when one does`,
     );
   }
-  return { relationships: [...out.values()], pending: [...pending.values()] };
+  const relationships: StoredRelationship[] = [];
+  for (const [id, r] of out) if (!unchanged.has(id)) relationships.push(r);
+  return { relationships, pending: [...pending.values()] };
 }
 

@@ -145,7 +145,7 @@ export async function importSnapshot(store: Store, text: string, origin: string,
     const [count] = await tx.query<{ n: string | number }>("SELECT count(*) AS n FROM ci");
     if (Number(count?.n ?? 0) > 0) {
       if (!options.replace) throw new CmdbError("the store is not empty", { where: origin, hint: "import into a new store, or pass --replace to empty this one first" });
-      for (const table of ["change", "pending_relationship", "relationship", "observation", "ci", "scope_state", "run"]) await tx.query(`DELETE FROM ${table}`);
+      for (const table of ["change", "pending_relationship", "relationship_row", "observation_row", "ci", "scope_state", "run"]) await tx.query(`DELETE FROM ${table}`);
     }
     const rows = (list: unknown[]) => JSON.stringify(list);
     await tx.query(
@@ -157,7 +157,7 @@ export async function importSnapshot(store: Store, text: string, origin: string,
       [rows(snap.cis.map((c) => ({ ...c, attributes: redactByName(c.attributes), observations: undefined }))), iso],
     );
     await tx.query(
-      `INSERT INTO observation (source, scope, ref, ci_id, type, keys, strong_keys, fields, attributes, status, first_seen, last_seen, gone_at, run_id)
+      `INSERT INTO observation_row (source, scope, ref, ci_id, type, keys, strong_keys, fields, attributes, status, first_seen, last_seen, gone_at, run_id)
        SELECT source, scope, ref, ci_id, type, ARRAY(SELECT jsonb_array_elements_text(keys)), ARRAY(SELECT jsonb_array_elements_text(strong_keys)),
               fields, attributes, status, $2, $2, CASE WHEN status = 'gone' THEN $2::timestamptz END, $3
          FROM jsonb_to_recordset($1::jsonb) AS x(source text, scope text, ref text, ci_id text, type text, keys jsonb, strong_keys jsonb,
@@ -173,7 +173,7 @@ export async function importSnapshot(store: Store, text: string, origin: string,
       ],
     );
     await tx.query(
-      `INSERT INTO relationship (source, scope, type, from_ci, to_ci, status, first_seen, last_seen, gone_at, run_id)
+      `INSERT INTO relationship_row (source, scope, type, from_ci, to_ci, status, first_seen, last_seen, gone_at, run_id)
        SELECT source, scope, type, from_ci, to_ci, status, $2, $2, CASE WHEN status = 'gone' THEN $2::timestamptz END, $3
          FROM jsonb_to_recordset($1::jsonb) AS x(source text, scope text, type text, from_ci text, to_ci text, status text)`,
       [rows(snap.relationships.map((r) => ({ ...r, from_ci: r.from, to_ci: r.to }))), iso, runId],

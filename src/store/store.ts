@@ -121,12 +121,12 @@ export class Store {
     const scopeObservations = scopeRows.map(observationFromRow);
     const keyOwners = new Map<string, string[]>();
     const ciIds = new Set([...scopeObservations.map((o) => o.ciId), ...alsoCis]);
-    for (let i = 0; i < keys.length; i += CHUNK) {
-      const chunk = keys.slice(i, i + CHUNK);
+    // One statement: each key probes the GIN index (kept without a pending list, migration 5), so
+    // the cost follows the batch's keys, not the store's size.
+    if (keys.length > 0) {
       const rows = await tx.query<{ k: string; ci_id: string }>(
-        `SELECT DISTINCT k, o.ci_id FROM observation o, unnest(o.keys) AS k
-          WHERE o.keys && $1::text[] AND k = ANY($1::text[])`,
-        [chunk],
+        `SELECT DISTINCT q.k, o.ci_id FROM unnest($1::text[]) AS q(k) JOIN observation o ON o.keys @> ARRAY[q.k]`,
+        [keys],
       );
       for (const r of rows) {
         const owners = keyOwners.get(r.k) ?? [];
@@ -141,12 +141,18 @@ export class Store {
     for (let i = 0; i < idList.length; i += CHUNK) {
       const chunk = idList.slice(i, i + CHUNK);
       for (const row of await tx.query<CiRow>("SELECT * FROM ci WHERE id = ANY($1::text[])", [chunk])) cis.set(row.id, ciFromRow(row));
-      for (const row of await tx.query<ObservationRow>("SELECT * FROM observation WHERE ci_id = ANY($1::text[])", [chunk])) {
+      // The scope's own rows were read above: each observation is read once.
+      for (const row of await tx.query<ObservationRow>("SELECT * FROM observation WHERE ci_id = ANY($1::text[]) AND NOT (source = $2 AND scope = $3)", [chunk, source, scope])) {
         const o = observationFromRow(row);
         const list = ciObservations.get(o.ciId) ?? [];
         list.push(o);
         ciObservations.set(o.ciId, list);
       }
+    }
+    for (const o of scopeObservations) {
+      const list = ciObservations.get(o.ciId);
+      if (list) list.push(o);
+      else ciObservations.set(o.ciId, [o]);
     }
     const relRows = await tx.query<RelationshipRow>("SELECT * FROM relationship WHERE source = $1 AND scope = $2", [source, scope]);
     const loadedKeys = new Set(keys);
@@ -249,14 +255,14 @@ export class Store {
    */
   private async foldCi(tx: Sql, from: string, to: string, runId: string, keys: string[]): Promise<void> {
     await tx.query(
-      `INSERT INTO relationship (source, scope, type, from_ci, to_ci, status, first_seen, last_seen, gone_at, run_id)
+      `INSERT INTO relationship_row (source, scope, type, from_ci, to_ci, status, first_seen, last_seen, gone_at, run_id)
        SELECT source, scope, type, CASE WHEN from_ci = $1 THEN $2 ELSE from_ci END, CASE WHEN to_ci = $1 THEN $2 ELSE to_ci END,
               status, first_seen, last_seen, gone_at, run_id
          FROM relationship WHERE (from_ci = $1 OR to_ci = $1) AND NOT (from_ci IN ($1, $2) AND to_ci IN ($1, $2))
        ON CONFLICT (source, scope, type, from_ci, to_ci) DO NOTHING`,
       [from, to],
     );
-    await tx.query("DELETE FROM relationship WHERE from_ci = $1 OR to_ci = $1", [from]);
+    await tx.query("DELETE FROM relationship_row WHERE from_ci = $1 OR to_ci = $1", [from]);
     await tx.query(
       `INSERT INTO pending_relationship (source, scope, type, from_ci, to_key, run_id)
        SELECT source, scope, type, $2, to_key, run_id FROM pending_relationship WHERE from_ci = $1
@@ -356,12 +362,14 @@ export class Store {
   async updateScopeState(tx: Sql, run: RunRecord, meta: Record<string, unknown>): Promise<void> {
     const complete = run.outcome === "success" && run.complete;
     await tx.query(
-      `INSERT INTO scope_state (source, scope, last_run_id, last_complete_run_id, last_complete_at, meta)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+      `INSERT INTO scope_state (source, scope, last_run_id, last_complete_run_id, last_complete_at, meta, seen_at, seen_run_id)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $4)
        ON CONFLICT (source, scope) DO UPDATE SET
          last_run_id = EXCLUDED.last_run_id,
          last_complete_run_id = COALESCE(EXCLUDED.last_complete_run_id, scope_state.last_complete_run_id),
          last_complete_at = COALESCE(EXCLUDED.last_complete_at, scope_state.last_complete_at),
+         seen_at = COALESCE(EXCLUDED.seen_at, scope_state.seen_at),
+         seen_run_id = COALESCE(EXCLUDED.seen_run_id, scope_state.seen_run_id),
          meta = scope_state.meta || EXCLUDED.meta`,
       [
         run.source,
@@ -370,6 +378,8 @@ export class Store {
         complete ? run.id : null,
         complete ? (run.endedAt ?? run.startedAt).toISOString() : null,
         JSON.stringify(meta),
+        // What a complete run reports present was seen when it started (its rows carry that time).
+        complete ? run.startedAt.toISOString() : null,
       ],
     );
   }
@@ -393,7 +403,7 @@ const UPDATE_CI = `UPDATE ci SET type = x.type, name = x.name, status = x.status
   missing_since = x.missing_since, retired_at = x.retired_at
   FROM jsonb_to_recordset($1::jsonb) AS ${CI_RECORD} WHERE ci.id = x.id`;
 
-const UPSERT_OBSERVATION = `INSERT INTO observation (source, scope, ref, ci_id, type, keys, strong_keys, fields, attributes, status, first_seen, last_seen, gone_at, run_id)
+const UPSERT_OBSERVATION = `INSERT INTO observation_row (source, scope, ref, ci_id, type, keys, strong_keys, fields, attributes, status, first_seen, last_seen, gone_at, run_id)
   SELECT source, scope, ref, ci_id, type, ARRAY(SELECT jsonb_array_elements_text(keys)), ARRAY(SELECT jsonb_array_elements_text(strong_keys)),
          fields, attributes, status, first_seen, last_seen, gone_at, run_id
     FROM jsonb_to_recordset($1::jsonb) AS x(source text, scope text, ref text, ci_id text, type text, keys jsonb, strong_keys jsonb,
@@ -402,7 +412,7 @@ const UPSERT_OBSERVATION = `INSERT INTO observation (source, scope, ref, ci_id, 
     strong_keys = EXCLUDED.strong_keys, fields = EXCLUDED.fields, attributes = EXCLUDED.attributes, status = EXCLUDED.status,
     first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, gone_at = EXCLUDED.gone_at, run_id = EXCLUDED.run_id`;
 
-const UPSERT_RELATIONSHIP = `INSERT INTO relationship (source, scope, type, from_ci, to_ci, status, first_seen, last_seen, gone_at, run_id)
+const UPSERT_RELATIONSHIP = `INSERT INTO relationship_row (source, scope, type, from_ci, to_ci, status, first_seen, last_seen, gone_at, run_id)
   SELECT source, scope, type, from_ci, to_ci, status, first_seen, last_seen, gone_at, run_id
     FROM jsonb_to_recordset($1::jsonb) AS x(source text, scope text, type text, from_ci text, to_ci text, status text,
          first_seen timestamptz, last_seen timestamptz, gone_at timestamptz, run_id text)

@@ -114,9 +114,9 @@ describe.each(ENGINES)("graph sync over Bolt ($name)", (engine) => {
       // A CI the store no longer holds (merged away by reconciliation): its node and edges go, boundedly.
       const victim = after.p.edges[0]!.from;
       await store.engine.transaction(async (tx) => {
-        await tx.query("DELETE FROM relationship WHERE from_ci = $1 OR to_ci = $1", [victim]);
+        await tx.query("DELETE FROM relationship_row WHERE from_ci = $1 OR to_ci = $1", [victim]);
         await tx.query("DELETE FROM pending_relationship WHERE from_ci = $1", [victim]);
-        await tx.query("DELETE FROM observation WHERE ci_id = $1", [victim]);
+        await tx.query("DELETE FROM observation_row WHERE ci_id = $1", [victim]);
         await tx.query("DELETE FROM ci WHERE id = $1", [victim]);
         await tx.query("INSERT INTO change (ci_id, source, field, old_value, new_value, run_id, at) VALUES ($1, NULL, 'merged', NULL, NULL, NULL, now())", [victim]);
       });
