@@ -75,12 +75,20 @@ export function assignIds(
       a.group - b.group,
   );
 
+  const claimsOf = new Map<string, Claim[]>();
+  for (const c of claims) {
+    const list = claimsOf.get(c.id);
+    if (list) list.push(c);
+    else claimsOf.set(c.id, [c]);
+  }
   const idOfGroup = new Map<number, string>();
   const groupOfId = new Map<string, number>();
   for (const c of claims) {
     if (idOfGroup.has(c.group) || groupOfId.has(c.id)) continue;
     // Of the clusters that claim one id, the one holding most of its observations keeps it.
-    const rival = claims.find((o) => o.id === c.id && !idOfGroup.has(o.group) && (o.present > c.present || (o.present === c.present && o.total > c.total)));
+    const rival = claimsOf
+      .get(c.id)!
+      .find((o) => !idOfGroup.has(o.group) && (o.present > c.present || (o.present === c.present && o.total > c.total)));
     const winner = rival ?? c;
     idOfGroup.set(winner.group, winner.id);
     groupOfId.set(winner.id, winner.group);

@@ -89,14 +89,15 @@ export function planRelationships(
     }
   }
   counts.relationshipsUnresolved = [...unresolved.values()].reduce((a, b) => a + b, 0);
-  if (unresolved.size > 0) {
-    const sample = [...unresolved.keys()].slice(0, 5).join(", ");
-    warnings.push(
-      `${counts.relationshipsUnresolved} relationship(s) point at things no source has reported yet (${sample}${unresolved.size > 5 ? ", …" : ""}); they are kept and drawn when one does`,
-    );
-  }
+  if (unresolved.size > 0) warnings.push(unresolvedWarning(counts.relationshipsUnresolved, [...unresolved.keys()]));
   const relationships: StoredRelationship[] = [];
   for (const [id, r] of out) if (!unchanged.has(id)) relationships.push(r);
   return { relationships, pending: [...pending.values()] };
 }
 
+
+/** The warning for edges whose target no source has reported: how many, and the first few targets. */
+export function unresolvedWarning(count: number, targets: readonly string[]): string {
+  const sample = targets.slice(0, 5).join(", ");
+  return `${count} relationship(s) point at things no source has reported yet (${sample}${targets.length > 5 ? ", …" : ""}); they are kept and drawn when one does`;
+}

@@ -207,6 +207,7 @@ ALTER TABLE observation RENAME TO observation_row;
 ALTER TABLE relationship RENAME TO relationship_row;
 ALTER TABLE scope_state ADD COLUMN seen_at timestamptz;
 ALTER TABLE scope_state ADD COLUMN seen_run_id text;
+ALTER TABLE scope_state ADD COLUMN batch_digest text;
 UPDATE scope_state s SET seen_at = r.started_at, seen_run_id = r.id FROM run r WHERE r.id = s.last_complete_run_id;
 CREATE VIEW observation AS
 SELECT o.source, o.scope, o.ref, o.ci_id, o.type, o.keys, o.strong_keys, o.fields, o.attributes, o.status, o.first_seen,

@@ -40,6 +40,8 @@ export interface ScopeState {
   lastCompleteRunId: string | null;
   lastCompleteAt: Date | null;
   meta: Record<string, unknown>;
+  /** The digest of the last complete batch and the settings it was reconciled with, while nothing since changed the scope. */
+  batchDigest: string | null;
 }
 
 interface ScopeStateRow {
@@ -49,6 +51,7 @@ interface ScopeStateRow {
   last_complete_run_id: string | null;
   last_complete_at: Date | string | null;
   meta: Record<string, unknown>;
+  batch_digest: string | null;
 }
 
 function scopeStateFromRow(r: ScopeStateRow): ScopeState {
@@ -59,6 +62,7 @@ function scopeStateFromRow(r: ScopeStateRow): ScopeState {
     lastCompleteRunId: r.last_complete_run_id,
     lastCompleteAt: r.last_complete_at === null ? null : new Date(r.last_complete_at),
     meta: r.meta ?? {},
+    batchDigest: r.batch_digest ?? null,
   };
 }
 
@@ -160,6 +164,15 @@ export class Store {
     const sharedKeys = await this.sharedKeys(tx, [...loadedKeys]);
     const overrides = await this.overrides(tx);
     return { scopeObservations, scopeRelationships: relRows.map(relationshipFromRow), keyOwners, cis, ciObservations, sharedKeys, overrides };
+  }
+
+  /** The keys this scope's edges wait for, one per pending edge, in a stable order. */
+  async pendingOf(tx: Sql, source: string, scope: string): Promise<string[]> {
+    const rows = await tx.query<{ to_key: string }>(
+      "SELECT to_key FROM pending_relationship WHERE source = $1 AND scope = $2 ORDER BY to_key, type, from_ci",
+      [source, scope],
+    );
+    return rows.map((r) => r.to_key);
   }
 
   /** Which of these ids the store has given: to a CI, or to one merged away (an alias). One set-based query. */
@@ -359,17 +372,23 @@ export class Store {
     );
   }
 
-  async updateScopeState(tx: Sql, run: RunRecord, meta: Record<string, unknown>): Promise<void> {
+  /**
+   * Records the run on its scope. `digest` is what the scope now holds for the unchanged-batch
+   * check: a complete run's batch digest, null after a partial one (what it wrote is not what a
+   * complete batch would), undefined to keep it (a failed run changed nothing).
+   */
+  async updateScopeState(tx: Sql, run: RunRecord, meta: Record<string, unknown>, digest?: string | null): Promise<void> {
     const complete = run.outcome === "success" && run.complete;
     await tx.query(
-      `INSERT INTO scope_state (source, scope, last_run_id, last_complete_run_id, last_complete_at, meta, seen_at, seen_run_id)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $4)
+      `INSERT INTO scope_state (source, scope, last_run_id, last_complete_run_id, last_complete_at, meta, seen_at, seen_run_id, batch_digest)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $4, $8)
        ON CONFLICT (source, scope) DO UPDATE SET
          last_run_id = EXCLUDED.last_run_id,
          last_complete_run_id = COALESCE(EXCLUDED.last_complete_run_id, scope_state.last_complete_run_id),
          last_complete_at = COALESCE(EXCLUDED.last_complete_at, scope_state.last_complete_at),
          seen_at = COALESCE(EXCLUDED.seen_at, scope_state.seen_at),
          seen_run_id = COALESCE(EXCLUDED.seen_run_id, scope_state.seen_run_id),
+         batch_digest = CASE WHEN $9 THEN scope_state.batch_digest ELSE EXCLUDED.batch_digest END,
          meta = scope_state.meta || EXCLUDED.meta`,
       [
         run.source,
@@ -380,6 +399,8 @@ export class Store {
         JSON.stringify(meta),
         // What a complete run reports present was seen when it started (its rows carry that time).
         complete ? run.startedAt.toISOString() : null,
+        digest ?? null,
+        digest === undefined,
       ],
     );
   }

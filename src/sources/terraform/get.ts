@@ -1,5 +1,4 @@
 import { readFile, stat } from "node:fs/promises";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CmdbError, fileProblem } from "../../util/errors.js";
 import { idleSignal, seconds, TIMEOUTS, timeoutMs } from "../../util/timeouts.js";
 
@@ -121,6 +120,8 @@ async function readS3(spec: string, maxBytes: number): Promise<{ text: string; o
   const [, bucket, key] = match as unknown as [string, string, string];
   const origin = `s3://${bucket}/${key}`;
   const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL;
+  // Loaded only for s3:// states: a post-apply hook reading a local file does not pay for the SDK.
+  const { GetObjectCommand, S3Client } = await import("@aws-sdk/client-s3");
   const client = new S3Client(endpoint ? { endpoint, forcePathStyle: true } : {});
   try {
     const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
