@@ -82,10 +82,12 @@ export async function runDemo(command: Command, options: DemoOptions): Promise<v
       try {
         out(`Proxmox VE cluster ${cluster} (live answers recorded on ${DEMO_AS_OF}, replayed on ${replay.url}):`);
         const collected = await collectProxmox({ url: replay.url, tokenId: DEMO_TOKEN_ID, tokenSecret: DEMO_TOKEN_SECRET });
-        if (collected.errors.length > 0 || replay.problems.length > 0) {
-          const first = collected.errors[0];
-          throw new CmdbError(`the recorded Proxmox answers are incomplete: ${[...replay.problems, ...collected.errors.map((e) => `${e.where}: ${e.message}`)].join("; ")}`, {
-            where: first?.where ?? join(proxmoxDir, cluster),
+        // What the replay could not answer says most (the request line); else what the client made of an answer.
+        const problems = replay.problems.length > 0 ? replay.problems : collected.errors.map((e) => `${e.where.replace(/^\S+ /, "")}: ${e.message}`);
+        if (problems.length > 0) {
+          throw new CmdbError(`the recorded Proxmox answers do not make a cluster: ${problems.join("; ")}`, {
+            where: join(proxmoxDir, cluster),
+            hint: "every request the collection makes needs a line in routes.json and its file",
           });
         }
         const ingested = await ingestProxmoxBatches(collected.batches, { store, settings });
