@@ -12,7 +12,7 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "cmdb-draw-"));
   db = join(dir, "store");
-  const demo = await runCli(["--db", db, "demo"]);
+  const demo = await runCli(["--db", db, "demo", "--out", join(dir, "demo")]);
   expect(demo.code, demo.stderr).toBe(0);
 }, 600_000);
 
@@ -28,7 +28,7 @@ describe("cmdb diagram", SEVERAL_RUNS, () => {
     const svgFile = join(dir, "out", "cmdb.svg");
     const svg = await runCli(["--db", db, "diagram", "--format", "svg", "-o", svgFile]);
     expect(svg.code, svg.stderr).toBe(0);
-    expect(svg.stderr).toMatch(/^wrote .*cmdb\.svg: 22 nodes, \d+ edges\n$/);
+    expect(svg.stderr).toMatch(/^wrote .*cmdb\.svg: 38 nodes, \d+ edges\n$/);
     expect(readFileSync(svgFile, "utf8")).toMatch(/^<\?xml[\s\S]*<svg[\s\S]*<\/svg>\n$/);
 
     const root = await runCli(["--db", db, "diagram", "--format", "dot", "--root", "aws.instance:i-0a7e5c3b1d9f24680", "--depth", "1"]);
@@ -91,7 +91,7 @@ describe("cmdb report", SEVERAL_RUNS, () => {
 
     const json = JSON.parse((await runCli(["--db", db, "report", "--format", "json"])).stdout);
     expect(json.format).toBe("gitops-cmdb-health");
-    expect(json.inventory.total).toBe(24);
+    expect(json.inventory.total).toBe(40);
   });
 
   it("refuses --github-summary outside GitHub Actions, and -o with --out", async () => {

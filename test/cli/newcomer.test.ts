@@ -200,7 +200,7 @@ describe.each(ENGINES)("a newcomer's store on $name", { timeout: 600_000 }, (eng
       const r = await runCli(args, { cwd: dir });
       expect({ line, code: r.code, stderr: r.stderr }).toEqual({ line, code: 0, stderr: "" });
     }
-    expect(await ciCount()).toBe(24);
+    expect(await ciCount()).toBe(40);
 
     const newer = JSON.parse(readFileSync(SHOP_STATE, "utf8"));
     newer.serial += 1;
@@ -209,7 +209,7 @@ describe.each(ENGINES)("a newcomer's store on $name", { timeout: 600_000 }, (eng
     const again = await cli(["demo"]);
     expect(again.stderr).toBe("");
     expect(again.code).toBe(0);
-    expect(await ciCount()).toBe(24);
+    expect(await ciCount()).toBe(40);
   });
 
   it.skipIf(!engine.available)("the same lineage without --workspace is the workspace the store knows; under another name it is refused", async () => {
@@ -218,7 +218,7 @@ describe.each(ENGINES)("a newcomer's store on $name", { timeout: 600_000 }, (eng
     const same = await cli(["ingest", "terraform", SHOP_STATE]);
     expect(same.code).toBe(0);
     expect(same.stdout).toMatch(/warning: lineage 6f3a9c2e-1b4d-4e8f-9a7c-2d5e8f1b3c6a is tracked as workspace "aws-shop-vpc": ingested as that workspace/);
-    expect(await ciCount()).toBe(24);
+    expect(await ciCount()).toBe(40);
     expect((await scopes()).map((s) => s.scope)).toEqual(before.map((s) => s.scope));
 
     const other = await cli(["ingest", "terraform", SHOP_STATE, "--workspace", "staging"]);
@@ -251,7 +251,7 @@ describe.each(ENGINES)("a newcomer's store on $name", { timeout: 600_000 }, (eng
     expect((await scopes()).some((s) => s.scope === "ansible-facts:broken")).toBe(false);
     expect(await runCount()).toBe(runs);
     expect(await json<unknown[]>(["runs", "--prune"])).toEqual([]);
-    expect(await ciCount()).toBe(24);
+    expect(await ciCount()).toBe(40);
   });
 
   it.skipIf(!engine.available)("runs keeps a landed run's warnings apart from errors", async () => {
