@@ -37,7 +37,11 @@ if (process.argv[2] === "--one") {
   };
   count(store.engine);
   const transaction = store.engine.transaction.bind(store.engine);
-  store.engine.transaction = (fn) => transaction((tx) => (count(tx), fn(tx)));
+  store.engine.transaction = (fn) =>
+    transaction((tx) => {
+      count(tx);
+      return fn(tx);
+    });
   const phase = async (input, serial) => {
     trips = 0;
     const t = performance.now();
