@@ -6,7 +6,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ActionInputs, InputError, readInputs } from "./inputs.js";
 import { type Plan, planCommand } from "./plan.js";
-import { failing, levelOf, type Results, readResults } from "./results.js";
+import { type ActionFinding, failing, levelOf, RANK, type Results, readResults } from "./results.js";
 import { annotation, appendSummary, setOutput } from "./workflow-commands.js";
 
 /**
@@ -174,13 +174,16 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   if (inputs.snapshot) await saveSnapshot(cli, cenv, inputs.snapshot);
 
   setOutput(env.GITHUB_OUTPUT, "counts", JSON.stringify(results.counts));
-  setOutput(env.GITHUB_OUTPUT, "findings", JSON.stringify(results.findings));
+  setOutput(env.GITHUB_OUTPUT, "findings", findingsOutput(results.findings));
   setOutput(env.GITHUB_OUTPUT, "finding-count", String(results.findings.length));
   setOutput(env.GITHUB_OUTPUT, "report-path", plan.reportPath ?? "");
 
-  for (const f of results.findings) {
+  // GitHub shows ten annotations of a kind per step; past a screenful they only bury the log.
+  const shown = [...results.findings].sort((a, b) => RANK[b.severity] - RANK[a.severity]).slice(0, MAX_ANNOTATIONS);
+  for (const f of shown) {
     say(annotation(levelOf(f.severity), f.message, { title: `cmdb ${plan.kind}: ${f.kind} ${f.ci}${f.attribute ? ` ${f.attribute}` : ""} (${f.severity})` }));
   }
+  if (results.findings.length > shown.length) say(annotation("notice", `${results.findings.length - shown.length} more finding(s): see the job summary and the findings output`, { title: `cmdb ${plan.kind}` }));
   for (const p of results.problems) say(annotation("error", p, { title: `cmdb ${plan.kind}: a source failed` }));
 
   if (plan.summaryArgs) {
@@ -198,6 +201,23 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   }
   if (plan.kind === "discover" && ran.code === 1) return 1;
   return 0;
+}
+
+const MAX_ANNOTATIONS = 50;
+/** Step outputs share 1 MB per job: the findings output keeps the most severe ones that fit in half of it. */
+const MAX_FINDINGS_JSON = 512 * 1024;
+
+function findingsOutput(findings: ActionFinding[]): string {
+  const sorted = [...findings].sort((a, b) => RANK[b.severity] - RANK[a.severity]);
+  let json = JSON.stringify(sorted);
+  if (json.length <= MAX_FINDINGS_JSON) return JSON.stringify(findings);
+  let keep = sorted.length;
+  while (keep > 0 && json.length > MAX_FINDINGS_JSON) {
+    keep = Math.floor(keep * 0.9);
+    json = JSON.stringify(sorted.slice(0, keep));
+  }
+  say(annotation("notice", `the findings output holds the ${keep} most severe of ${findings.length} findings (step outputs are limited in size); finding-count and counts hold them all`));
+  return json;
 }
 
 function lastLine(text: string): string {

@@ -109,7 +109,7 @@ export function levelOf(severity: Severity): AnnotationLevel {
   return severity === "critical" || severity === "high" ? "error" : severity === "info" ? "notice" : "warning";
 }
 
-const RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
+export const RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
 /** The findings that make the step fail under the fail-on input. */
 export function failing(findings: ActionFinding[], failOn: string): ActionFinding[] {

@@ -12,6 +12,9 @@ import { cliJson } from "../helpers/cli.js";
 import { REPO_ROOT } from "../helpers/corpus.js";
 import { startStandIn, TOKEN } from "../github/stand-in.js";
 import { collectLive, ingestLive, LabFiles, labState } from "../findings/lab.js";
+import { ec2Check, labRoutes } from "../aws/ec2-replay.js";
+import { awsEnv } from "../discover/aws-env.js";
+import { startReplayServer } from "../helpers/replay-server.js";
 
 /** Each run starts the CLI several times, each opening PGlite: generous on a loaded machine, never a speed test. */
 const SLOW = 300_000;
@@ -228,6 +231,48 @@ describe("the action's entry on drift with --github against the GitHub stand-in"
       expect(gh.issues.size).toBe(0);
     } finally {
       await gh.close();
+    }
+  }, SLOW);
+});
+
+describe("the action's entry on rotation and discover", () => {
+  it("rotation --github: overdue credentials are high, issues are kept, the summary is the CLI's Markdown", async () => {
+    const db = join(mkdtempSync(join(tmpdir(), "cmdb-action-rotation-")), "store");
+    const ingest = await runEntry({ command: `ingest bitwarden --from-export ${join(REPO_ROOT, "test/fixtures/bitwarden/export-rotation.json")}`, "database-url": db });
+    expect(ingest.code, ingest.stdout).toBe(0);
+    const gh = await startStandIn();
+    try {
+      const r = await runEntry({ command: "rotation --github --as-of 2026-12-31", "database-url": db, token: TOKEN, "fail-on": "high" }, { env: { GITHUB_API_URL: gh.url, CMDB_GITHUB_WRITE_INTERVAL_MS: "0" } });
+      expect(r.code, r.stdout).toBe(1);
+      const findings = JSON.parse(r.outputs.findings!) as { kind: string; severity: string; ci: string }[];
+      expect(findings).toContainEqual(expect.objectContaining({ kind: "overdue", severity: "high", ci: "ops ssh key" }));
+      const counts = JSON.parse(r.outputs.counts!) as Record<string, number>;
+      expect(counts.overdue).toBe(findings.filter((f) => f.kind === "overdue").length);
+      expect(r.stdout).toContain("::error title=cmdb rotation%3A overdue ops ssh key (high)::ops ssh key is overdue for rotation (due 2026-04-10)");
+      expect(r.stdout).toContain(`::error title=cmdb rotation::${counts.overdue} finding(s) at or above fail-on high`);
+      expect(r.summary).toMatch(/^# Credential rotation as of 2026-12-31\n/);
+      expect(gh.issues.size).toBeGreaterThanOrEqual(counts.overdue!);
+      expect(gh.violations).toEqual([]);
+    } finally {
+      await gh.close();
+    }
+  }, SLOW);
+
+  it("discover: sources from the configuration, counts per source, a table in the summary", async () => {
+    const server = await startReplayServer({ routes: labRoutes(), check: ec2Check() });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "cmdb-action-discover-"));
+      writeFileSync(join(dir, "cmdb.config.yaml"), "sources:\n  ec2:\n    regions: [us-east-1]\n");
+      const r = await runEntry({ command: "discover", "database-url": join(dir, "store"), config: join(dir, "cmdb.config.yaml") }, { env: awsEnv(server.url), workspace: dir });
+      expect(r.code, r.stdout).toBe(0);
+      const counts = JSON.parse(r.outputs.counts!) as Record<string, number>;
+      expect(counts).toMatchObject({ sources: 1, failed: 0 });
+      expect(counts.new).toBeGreaterThan(0);
+      expect(counts.new).toBe(await ciTotal(join(dir, "store")));
+      expect(r.summary).toMatch(/^### cmdb discover\n\n\| source \| result \|[^\n]*\n[^\n]*\n\| [^|]+ \| ok \| 1 \| \d+ \| \d+ \| 0 \| 0 \|\n/);
+      expect(server.violations).toEqual([]);
+    } finally {
+      await server.close();
     }
   }, SLOW);
 });
