@@ -227,6 +227,8 @@ describe("the action's entry on drift with --github against the GitHub stand-in"
       expect(r.stdout).toContain("::error title=cmdb%3A missing permission issues%3A write::cmdb could not write GitHub issues: GitHub answered 403");
       expect(r.stdout).toContain("%0A  permissions:%0A    issues: write%0A");
       expect(r.summary).toContain("```yaml\npermissions:\n  issues: write\n```");
+      // The CLI says it too, for workflows that run it without the action.
+      expect(r.stdout).toMatch(/cmdb: github lab-org\/infra: .*\(HTTP 403\): Resource not accessible by integration.*add `permissions: issues: write` to the workflow or the job/);
       expect(r.outputs["exit-code"]).toBe("2");
       expect(gh.issues.size).toBe(0);
     } finally {
