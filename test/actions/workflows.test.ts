@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -94,9 +96,43 @@ describe("actions/action.yml", () => {
   });
 });
 
+describe("the action's install steps", () => {
+  it("key the installation by lock file, sources and Node ABI, and skip it once this checkout is built", () => {
+    if (action.runs.using !== "composite") return;
+    const script = action.runs.steps.find((s) => s.id === "key")!.run!;
+    const root = mkdtempSync(join(tmpdir(), "cmdb-action-key-"));
+    for (const f of ["package.json", "package-lock.json", "src"]) cpSync(join(REPO_ROOT, f), join(root, f), { recursive: true });
+    const key = () => {
+      const output = join(root, "output");
+      writeFileSync(output, "");
+      execFileSync("bash", ["-e", "-c", script], { cwd: root, env: { ...process.env, GITHUB_OUTPUT: output } });
+      return Object.fromEntries(readFileSync(output, "utf8").trim().split("\n").map((l) => l.split("=") as [string, string]));
+    };
+    const first = key();
+    expect(first.key).toMatch(new RegExp(`^[0-9a-f]{20}-node${process.versions.modules}$`));
+    expect(first.installed).toBeUndefined();
+    mkdirSync(join(root, "dist"));
+    writeFileSync(join(root, "dist/cli.js"), "");
+    mkdirSync(join(root, "node_modules"));
+    writeFileSync(join(root, "node_modules/.gitops-cmdb-action"), `${first.key}\n`);
+    expect(key()).toEqual({ key: first.key, installed: "true" });
+    writeFileSync(join(root, "src/index.ts"), "// changed\n", { flag: "a" });
+    const changed = key();
+    expect(changed.key).not.toBe(first.key);
+    expect(changed.installed).toBeUndefined();
+  });
+});
+
 describe("actions/examples", () => {
   it("holds the three workflows the README describes", () => {
     expect(workflows).toEqual(["cmdb-discovery.yml", "cmdb-reusable.yml", "terraform-post-apply.yml"]);
+  });
+
+  it("are checked by a linter that does find mistakes", async () => {
+    const broken = "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ secret.TOKEN }}\n        shell: bsh\n";
+    const found = await lint(broken, "broken.yml");
+    expect(found.some((l) => /undefined variable "secret"/.test(l))).toBe(true);
+    expect(found.length).toBeGreaterThanOrEqual(2);
   });
 
   it.each(workflows)("%s passes actionlint", async (file) => {
