@@ -160,7 +160,7 @@ describe("actions/examples", () => {
       const pushes = job.steps.some((s) => /\bgit push\b/.test(s.run ?? ""));
       expect(perms.contents === "write", `${name}: contents: write exactly when it pushes`).toBe(pushes);
       // Every job that writes the CMDB shares one group.
-      if (cmdbSteps.length > 0) expect(job.concurrency!.group).toBe(`cmdb-${"$"}{{ github.repository }}`);
+      if (cmdbSteps.length > 0) expect(job.concurrency!.group).toBe("cmdb-${{ github.repository }}");
     }
   });
 
