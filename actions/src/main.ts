@@ -166,7 +166,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
 
   let results: Results;
   try {
-    results = readResults(plan.kind, ran.stdout);
+    results = readResults(plan.kind, ran.stdout, plan.title);
   } catch (error) {
     say(annotation("error", (error as Error).message, { title: `cmdb ${plan.kind}: unreadable output` }));
     return 1;

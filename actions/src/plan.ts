@@ -13,6 +13,8 @@ export interface Plan {
   reportPath?: string;
   /** Whether the command talks to GitHub (a 403 then means a missing permission). */
   github: boolean;
+  /** The heading of a summary the action writes itself. */
+  title?: string;
 }
 
 const has = (args: string[], ...names: string[]) => args.some((a) => names.includes(a) || names.some((n) => a.startsWith(`${n}=`)));
@@ -101,9 +103,13 @@ export function planCommand(inputs: ActionInputs, tempDir: string): Plan {
       return { kind: "report", args: run, reportPath, github: false };
     }
     case "discover":
-      return { kind: "discover", args: has(args, "--json") ? args : [...args, "--json"], github: false };
-    case "ingest":
-      return { kind: "ingest", args: has(args, "--json") ? args : [...args, "--json"], github: false };
+      return { kind: "discover", args: has(args, "--json") ? args : [...args, "--json"], github: false, title: "cmdb discover" };
+    case "ingest": {
+      const json = has(args, "--json") ? args : [...args, "--json"];
+      // The live sources print discover's report (one entry per source, exit 1 when one failed).
+      const live = ["proxmox", "ec2", "ssh"].includes(rest[0] ?? "");
+      return { kind: live ? "discover" : "ingest", args: json, github: false, title: `cmdb ingest ${rest[0] ?? ""}`.trim() };
+    }
     default:
       return { kind: "other", args, github };
   }

@@ -54,7 +54,7 @@ const byField = <T>(items: T[], field: (item: T) => string): Record<string, numb
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");
 
 /** What the command's JSON output becomes: counts, findings and problems. */
-export function readResults(kind: Kind, stdout: string): Results {
+export function readResults(kind: Kind, stdout: string, title = `cmdb ${kind}`): Results {
   if (kind !== "drift" && kind !== "rotation" && kind !== "discover" && kind !== "ingest") return { counts: {}, findings: [], problems: [] };
   let doc: unknown;
   try {
@@ -87,7 +87,7 @@ export function readResults(kind: Kind, stdout: string): Results {
       for (const s of d.sources) for (const k of ["seen", "new", "changed", "gone"] as const) counts[k]! += s[k];
       const problems = d.sources.flatMap((s) => s.errors.map((e) => `${s.label}: ${e.message ?? "failed"}`));
       const rows = d.sources.map((s) => `| ${cell(s.label)} | ${s.ok ? "ok" : "failed"} | ${s.scopes} | ${s.seen} | ${s.new} | ${s.changed} | ${s.gone} |`);
-      const summary = ["### cmdb discover", "", "| source | result | scopes | seen | new | changed | gone |", "| --- | --- | --- | --- | --- | --- | --- |", ...rows, ""].join("\n");
+      const summary = [`### ${title}`, "", "| source | result | scopes | seen | new | changed | gone |", "| --- | --- | --- | --- | --- | --- | --- |", ...rows, ""].join("\n");
       return { counts, findings: [], problems, summary };
     }
     case "ingest": {
@@ -95,7 +95,7 @@ export function readResults(kind: Kind, stdout: string): Results {
       const counts: Record<string, number> = { runs: runs.length };
       for (const r of runs) for (const [k, v] of Object.entries(r.counts ?? {})) if (typeof v === "number") counts[k] = (counts[k] ?? 0) + v;
       const rows = runs.map((r) => `| ${cell(r.source ?? "")} | ${cell(r.scope ?? "")} | ${cell(r.outcome ?? "")} | ${r.counts?.seen ?? ""} | ${r.counts?.new ?? ""} | ${r.counts?.changed ?? ""} | ${r.counts?.gone ?? ""} |`);
-      const summary = ["### cmdb ingest", "", "| source | scope | outcome | seen | new | changed | gone |", "| --- | --- | --- | --- | --- | --- | --- |", ...rows, ""].join("\n");
+      const summary = [`### ${title}`, "", "| source | scope | outcome | seen | new | changed | gone |", "| --- | --- | --- | --- | --- | --- | --- |", ...rows, ""].join("\n");
       return { counts, findings: [], problems: [], summary };
     }
   }

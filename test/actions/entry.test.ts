@@ -118,7 +118,7 @@ describe("the action's entry over the examples on the embedded store", () => {
     expect(counts.new).toBeGreaterThan(0);
     expect(counts.new).toBe(await ciTotal(first));
     expect(JSON.parse(r.outputs.findings!)).toEqual([]);
-    expect(r.summary).toMatch(/^### cmdb ingest\n/);
+    expect(r.summary).toMatch(/^### cmdb ingest terraform\n/);
     expect(r.summary).toMatch(/\| terraform \| [^|]+ \| success \| \d+ \| \d+ \| 0 \| 0 \|/);
     // What the CLI printed sits between stop-commands markers: data never runs as a workflow command.
     expect(r.stdout).toMatch(/\[command\]cmdb ingest terraform \S+ --json\n::stop-commands::([0-9a-f-]{36})\n[\s\S]*?::\1::\n/);
@@ -272,6 +272,11 @@ describe("the action's entry on rotation and discover", () => {
       expect(counts.new).toBeGreaterThan(0);
       expect(counts.new).toBe(await ciTotal(join(dir, "store")));
       expect(r.summary).toMatch(/^### cmdb discover\n\n\| source \| result \|[^\n]*\n[^\n]*\n\| [^|]+ \| ok \| 1 \| \d+ \| \d+ \| 0 \| 0 \|\n/);
+      // A live source alone gives the same report, and a second collection finds nothing new.
+      const again = await runEntry({ command: "ingest ec2 --region us-east-1", "database-url": join(dir, "store") }, { env: awsEnv(server.url), workspace: dir });
+      expect(again.code, again.stdout).toBe(0);
+      expect(JSON.parse(again.outputs.counts!)).toMatchObject({ sources: 1, failed: 0, new: 0, seen: counts.seen });
+      expect(again.summary).toMatch(/^### cmdb ingest ec2\n/);
       expect(server.violations).toEqual([]);
     } finally {
       await server.close();
