@@ -39,9 +39,16 @@ export async function syncIssues(spec: SyncSpec, target: SyncTarget): Promise<Sy
       return await fn();
     } catch (error) {
       const status = (error as { status?: number }).status;
-      throw new CmdbError(`${what} failed${status ? ` (HTTP ${status})` : ""}: ${(error as Error).message.split("\n")[0]}`, {
+      const message = (error as Error).message.split("\n")[0] ?? "";
+      // GitHub's answer when a workflow's GITHUB_TOKEN lacks a permission: name the line to add.
+      const denied = status === 403 && /Resource not accessible by integration/i.test(message);
+      throw new CmdbError(`${what} failed${status ? ` (HTTP ${status})` : ""}: ${message}`, {
         where,
-        hint: status === 401 || status === 403 ? "check the token and its issues: write permission" : "run again: the next run completes what this one began",
+        hint: denied
+          ? "the token may not write issues: in GitHub Actions add `permissions: issues: write` to the workflow or the job; another token needs Issues read and write"
+          : status === 401 || status === 403
+            ? "check the token and its issues: write permission"
+            : "run again: the next run completes what this one began",
         cause: error,
       });
     }
