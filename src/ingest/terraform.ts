@@ -97,8 +97,8 @@ function withoutHook(state: ParsedState, id: string): { state: ParsedState; note
   if (hooks.length === 0) return { state, notes: [`the hook ${id} is not in the state: ingested as it is`] };
   const leaving = new Set(hooks.flatMap((h) => [configAddress(h.address), ...h.dependencies]));
   const kept = state.instances.filter((i) => !hooks.includes(i) && !leaving.has(configAddress(i.address)));
-  const left = state.instances.filter((i) => i.mode === "managed").length - kept.filter((i) => i.mode === "managed").length;
-  return { state: { ...state, instances: kept }, notes: [`destroying hook ${id}: ${left} resource instance(s) it watches left out`] };
+  const left = state.instances.filter((i) => i.mode === "managed").length - kept.filter((i) => i.mode === "managed").length - hooks.length;
+  return { state: { ...state, instances: kept }, notes: [`destroying hook ${id}: it and the ${left} resource instance(s) it depends on are left out`] };
 }
 
 /**
