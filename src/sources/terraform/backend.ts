@@ -22,8 +22,8 @@ type HclParser = { parseToObject(text: string): [Record<string, unknown> | null,
 
 /**
  * Reads the `.tf` files of a configuration directory the way `terraform init` finds its backend:
- * the `terraform { backend "TYPE" { … } }` block, completed by what `terraform init` recorded in
- * `.terraform/terraform.tfstate` (values given with `-backend-config`). The workspace is the one
+ * the `terraform { backend "TYPE" { … } }` block, completed and overridden by what the last
+ * `terraform init` recorded in `.terraform/terraform.tfstate` (it includes `-backend-config` values). The workspace is the one
  * named, else $TF_WORKSPACE, else the one `terraform workspace select` recorded in
  * `.terraform/environment`, else `default`.
  */
@@ -52,7 +52,8 @@ export async function stateOfDirectory(dir: string, options: { workspace?: strin
   const workspace = options.workspace ?? (env.TF_WORKSPACE || selectedWorkspace(dir) || "default");
   const found = declared[0];
   const type = found?.type ?? "local";
-  const config = { ...recordedConfig(dir, type), ...definedValues(found?.config ?? {}) };
+  // What the last `terraform init` recorded is the effective configuration: -backend-config values override the block's.
+  const config = { ...definedValues(found?.config ?? {}), ...recordedConfig(dir, type) };
   const where = found ? `${join(dir, found.file)}: backend "${type}"` : dir;
   const base = { backend: type, workspace, ...(found ? { declaredIn: found.file } : {}) };
   switch (type) {
