@@ -284,7 +284,7 @@ describe("bad HCL names the file and the line", () => {
   });
 
   it("a block never closed is named by the line that opens it; a stray brace by its own line", () => {
-    const unclosed = ['locals {', '  a = "${var.x}"', "}", "", 'terraform {', '  backend "s3" {', '    bucket = "b"', "  }"].join("\n");
+    const unclosed = ['locals {', `  a = "\${var.x}"`, "}", "", 'terraform {', '  backend "s3" {', '    bucket = "b"', "  }"].join("\n");
     expect(locateHclError(unclosed, parses)).toEqual({ line: 5, why: "a block opened here is never closed" });
     expect(locateHclError('locals {\n  a = 1\n}\n}\n', parses)).toEqual({ line: 4, why: '"}" closes nothing' });
     expect(locateHclError('locals {\n  a = "$${x} %{ if true }y%{ endif }"\n}\n', parses)).toBeUndefined();
