@@ -211,6 +211,11 @@ function terraformRun(args: string[], cwd: string, env: Record<string, string>):
 }
 
 describe.skipIf(!haveTerraform)("the module under a real `terraform apply` and `terraform destroy`", () => {
+  it("every file is formatted as `terraform fmt` writes it", async () => {
+    const fmt = await terraformRun(["fmt", "-check", "-recursive", "-no-color", TERRAFORM_DIR], REPO_ROOT, {});
+    expect(fmt.code, fmt.out).toBe(0);
+  });
+
   it("apply ingests the watched resources, a changed one re-runs it, destroy marks them missing", async () => {
     const root = join(work, `real "root" it's`);
     mkdirSync(root, { recursive: true });

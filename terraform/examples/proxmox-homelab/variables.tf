@@ -42,7 +42,7 @@ variable "vms" {
     ipv4      = string
   }))
   default = {
-    "k3s-server" = { node = "pve1", vm_id = 201, cores = 4, memory_mb = 8192, disk_gb = 64, ipv4 = "192.168.10.21/24" }
+    "k3s-server"  = { node = "pve1", vm_id = 201, cores = 4, memory_mb = 8192, disk_gb = 64, ipv4 = "192.168.10.21/24" }
     "k3s-agent-1" = { node = "pve1", vm_id = 202, cores = 2, memory_mb = 4096, disk_gb = 48, ipv4 = "192.168.10.22/24" }
     "k3s-agent-2" = { node = "pve2", vm_id = 203, cores = 2, memory_mb = 4096, disk_gb = 48, ipv4 = "192.168.10.23/24" }
   }
