@@ -40,7 +40,8 @@ export async function ingestTerraform(store: Store, options: TerraformIngestOpti
   });
   const parsed = parseTerraformState(text, origin);
   const { state, notes: hookNotes } = options.destroying ? withoutHook(parsed, options.destroying) : { state: parsed, notes: [] };
-  const named = options.workspace ?? located?.workspace ?? process.env.TF_WORKSPACE;
+  // A directory's `default` workspace is no choice of the user's: a lineage tracked under another name keeps it.
+  const named = options.workspace ?? (located && located.workspace !== "default" ? located.workspace : undefined) ?? process.env.TF_WORKSPACE;
   const { workspace, notes } = await workspaceOfLineage(store, state.lineage, named, origin, options.force === true);
   const batch = transformTerraform(state, { workspace, ...(options.proxmoxCluster ? { proxmoxCluster: options.proxmoxCluster } : {}) });
   const serial = state.serial;

@@ -1,7 +1,10 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as nullProvider from "@cdktf/provider-null";
 import { App, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { CmdbRegistration, DESTROY_COMMAND, INGEST_COMMAND } from "../../src/cdktf/index.js";
+import { REPO_ROOT } from "../helpers/corpus.js";
 import { hookCommands, render } from "../helpers/tf-module.js";
 
 /** A Terraform expression inside a string, as the synthesized JSON holds it. */
@@ -124,5 +127,20 @@ describe("the CmdbRegistration construct", () => {
     const own = synthesized(Testing.synth(other));
     expect(own.provider.null).toEqual([{ alias: "local" }]);
     expect(byPrefix(own.resources, "cmdb_register_").provider).toBe("null.local");
+  });
+});
+
+describe("the build", () => {
+  it("loads cdktf only from the gitops-cmdb/cdktf entry: the library and the CLI run without it", () => {
+    const dist = join(REPO_ROOT, "dist");
+    const cdktfImport = /from\s*"(cdktf|constructs|@cdktf\/provider-null)"|import\("(cdktf|constructs|@cdktf\/provider-null)"\)/;
+    const chunks = readdirSync(join(dist, "chunks")).map((n) => join("chunks", n));
+    for (const file of ["index.js", "cli.js", ...chunks]) expect(readFileSync(join(dist, file), "utf8"), file).not.toMatch(cdktfImport);
+    expect(readFileSync(join(dist, "cdktf.js"), "utf8")).toMatch(cdktfImport);
+    expect(readFileSync(join(dist, "index.js"), "utf8")).toContain('import("./cdktf.js")');
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8"));
+    expect(pkg.exports["./cdktf"]).toBe("./dist/cdktf.js");
+    for (const name of ["cdktf", "constructs", "@cdktf/provider-null"]) expect(pkg.peerDependenciesMeta[name], name).toEqual({ optional: true });
+    expect([pkg.peerDependencies.cdktf, pkg.peerDependencies["@cdktf/provider-null"]]).toEqual(["0.21.0", "11.0.1"]);
   });
 });
