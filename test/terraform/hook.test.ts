@@ -255,4 +255,39 @@ module "cmdb" {
     const after = await cliJson<ListedCi[]>(["--db", db, "ci", "list", "--json"]);
     for (const name of ['vm["db"]', 'vm["web"]', 'vm["cache"]']) expect(after.find((c) => c.name === name)?.status, name).toBe("missing");
   }, 300_000);
+
+  it("database_url reaches the command only through its environment, and Terraform shows it nowhere", async () => {
+    const root = join(work, "real with url");
+    mkdirSync(root, { recursive: true });
+    const db = join(work, "store-secret-9f3c1a");
+    writeFileSync(
+      join(root, "main.tf"),
+      `
+variable "db" {
+  type      = string
+  sensitive = true
+}
+
+resource "terraform_data" "vm" {
+  input = "x"
+}
+
+module "cmdb" {
+  source       = ${JSON.stringify(MODULE_DIR)}
+  command      = ${JSON.stringify(CLI)}
+  database_url = var.db
+  triggers     = { vm = terraform_data.vm.id }
+}
+`,
+    );
+    const env = { TF_VAR_db: db };
+    expect((await terraformRun(["init", "-input=false", "-no-color"], root, env)).code).toBe(0);
+    const apply = await terraformRun(["apply", "-auto-approve", "-input=false", "-no-color"], root, env);
+    expect(apply.code, apply.out).toBe(0);
+    expect(apply.out).toContain("(output suppressed due to sensitive value in config)");
+    expect(apply.out).not.toContain("store-secret-9f3c1a");
+    const listed = await cliJson<ListedCi[]>(["--db", db, "ci", "list", "--json"]);
+    expect(listed.map((c) => c.name)).toContain("vm");
+    expect(readFileSync(join(root, "terraform.tfstate"), "utf8")).not.toContain("store-secret-9f3c1a");
+  }, 300_000);
 });
