@@ -163,7 +163,7 @@ describe("the commands the module runs, executed by a shell against the example 
       expect(now("k3s_bootstrap")).toBe("active");
       expect(existsSync(join(dir, "pwned"))).toBe(false);
     }
-  }, 120_000);
+  });
 
   it("a destroy with the state already emptied marks everything gone; state_path and working_dir take spaces and quotes", async () => {
     const db = join(work, "store two");
@@ -192,7 +192,7 @@ describe("the commands the module runs, executed by a shell against the example 
     const guests = after.filter((c) => c.type !== "terraform_workspace");
     expect(guests.length).toBeGreaterThanOrEqual(5);
     for (const ci of guests) expect(ci.status, ci.name).toBe("missing");
-  }, 120_000);
+  });
 });
 
 const terraform = spawnSync("terraform", ["version"], { encoding: "utf8" });
@@ -254,7 +254,7 @@ module "cmdb" {
     expect(destroy.code, destroy.out).toBe(0);
     const after = await cliJson<ListedCi[]>(["--db", db, "ci", "list", "--json"]);
     for (const name of ['vm["db"]', 'vm["web"]', 'vm["cache"]']) expect(after.find((c) => c.name === name)?.status, name).toBe("missing");
-  }, 300_000);
+  });
 
   it("database_url reaches the command only through its environment, and Terraform shows it nowhere", async () => {
     const root = join(work, "real with url");
@@ -289,5 +289,5 @@ module "cmdb" {
     const listed = await cliJson<ListedCi[]>(["--db", db, "ci", "list", "--json"]);
     expect(listed.map((c) => c.name)).toContain("vm");
     expect(readFileSync(join(root, "terraform.tfstate"), "utf8")).not.toContain("store-secret-9f3c1a");
-  }, 300_000);
+  });
 });
