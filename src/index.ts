@@ -40,3 +40,6 @@ export { BitwardenCli, parseSecretRef, SecretResolver } from "./secrets/index.js
 export * as findings from "./findings/index.js";
 export * as github from "./github/index.js";
 export * as neo4j from "./store/neo4j/index.js";
+export type { CmdbRegistration, CmdbRegistrationProps } from "./cdktf/index.js";
+/** The CDKTF construct, loaded on demand (also `gitops-cmdb/cdktf`): cdktf, constructs and @cdktf/provider-null are optional peer dependencies. */
+export const loadCdktf = (): Promise<typeof import("./cdktf/index.js")> => import("./cdktf/index.js");

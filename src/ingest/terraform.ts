@@ -1,12 +1,20 @@
 import type { ReconcileSettings } from "../config/schema.js";
 import { ingestBatch, type IngestResult } from "../reconcile/ingest.js";
-import { parseTerraformState, readTerraformInput, transformTerraform } from "../sources/terraform/index.js";
+import { configAddress } from "../sources/terraform/address.js";
+import { type DirectoryState, type ParsedState, parseTerraformState, readTerraformInput, stateOfDirectory, transformTerraform } from "../sources/terraform/index.js";
 import type { Store } from "../store/store.js";
 import { CmdbError } from "../util/errors.js";
 
 export interface TerraformIngestOptions {
-  /** A file, `-` (stdin), an HTTP backend URL or s3://bucket/key. */
+  /** A file, `-` (stdin), an HTTP backend URL or s3://bucket/key; ignored when `dir` is given. */
   input: string;
+  /** A configuration directory: the state its backend block names is read instead of `input`. */
+  dir?: string | DirectoryState;
+  /**
+   * The id of the cmdb-register hook (terraform_data / null_resource) that a destroy is removing:
+   * it and the resources it depends on are left out, since Terraform destroys them right after.
+   */
+  destroying?: string;
   workspace?: string;
   proxmoxCluster?: string;
   /** Ingest even an older serial, or a state of another lineage for a known workspace. */
@@ -24,9 +32,16 @@ export interface TerraformIngestOptions {
  * store already tracks, unless forced.
  */
 export async function ingestTerraform(store: Store, options: TerraformIngestOptions): Promise<IngestResult[]> {
-  const { text, origin } = await readTerraformInput(options.input, options.stdin ? { stdin: options.stdin } : {});
-  const state = parseTerraformState(text, origin);
-  const named = options.workspace ?? process.env.TF_WORKSPACE;
+  const located =
+    typeof options.dir === "string" ? await stateOfDirectory(options.dir, options.workspace ? { workspace: options.workspace } : {}) : options.dir;
+  const { text, origin } = await readTerraformInput(located?.spec ?? options.input, {
+    ...(options.stdin ? { stdin: options.stdin } : {}),
+    ...located?.read,
+  });
+  const parsed = parseTerraformState(text, origin);
+  const { state, notes: hookNotes } = options.destroying ? withoutHook(parsed, options.destroying) : { state: parsed, notes: [] };
+  // A directory's `default` workspace is no choice of the user's: a lineage tracked under another name keeps it.
+  const named = options.workspace ?? (located && located.workspace !== "default" ? located.workspace : undefined) ?? process.env.TF_WORKSPACE;
   const { workspace, notes } = await workspaceOfLineage(store, state.lineage, named, origin, options.force === true);
   const batch = transformTerraform(state, { workspace, ...(options.proxmoxCluster ? { proxmoxCluster: options.proxmoxCluster } : {}) });
   const serial = state.serial;
@@ -59,7 +74,7 @@ export async function ingestTerraform(store: Store, options: TerraformIngestOpti
       }
     },
   });
-  const results = [{ ...result, warnings: [...notes, ...result.warnings] }];
+  const results = [{ ...result, warnings: [...hookNotes, ...notes, ...result.warnings] }];
   for (const scope of abandoned) {
     results.push(
       await ingestBatch(store, { source: "terraform", scope, complete: true, observations: [], relationships: [], meta: { replacedBy: batch.scope } }, {
@@ -69,6 +84,22 @@ export async function ingestTerraform(store: Store, options: TerraformIngestOpti
     );
   }
   return results;
+}
+
+const HOOK_TYPES = new Set(["terraform_data", "null_resource"]);
+
+/**
+ * The state as it will be once a destroy that removes the hook `id` is done: without the hook and
+ * the resources it depends on (its `dependencies` in state, which Terraform orders the destroy by).
+ * A state that no longer holds the hook (already emptied) is taken as it is.
+ */
+function withoutHook(state: ParsedState, id: string): { state: ParsedState; notes: string[] } {
+  const hooks = state.instances.filter((i) => i.mode === "managed" && HOOK_TYPES.has(i.type) && i.attributes.id === id);
+  if (hooks.length === 0) return { state, notes: [`the hook ${id} is not in the state: ingested as it is`] };
+  const leaving = new Set(hooks.flatMap((h) => [configAddress(h.address), ...h.dependencies]));
+  const kept = state.instances.filter((i) => !hooks.includes(i) && !leaving.has(configAddress(i.address)));
+  const left = state.instances.filter((i) => i.mode === "managed").length - kept.filter((i) => i.mode === "managed").length - hooks.length;
+  return { state: { ...state, instances: kept }, notes: [`destroying hook ${id}: it and the ${left} resource instance(s) it depends on are left out`] };
 }
 
 /**

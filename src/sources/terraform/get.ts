@@ -8,6 +8,8 @@ export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 export interface ReadOptions {
   stdin?: NodeJS.ReadableStream;
   maxBytes?: number;
+  /** For `s3://`: the region and endpoint an S3 backend block names; the environment's otherwise. */
+  s3?: { region?: string; endpoint?: string };
 }
 
 /**
@@ -23,7 +25,7 @@ export async function readTerraformInput(spec: string, opts: ReadOptions = {}): 
     return { text: bytes.toString("utf8"), origin: "stdin" };
   }
   if (/^https?:\/\//i.test(spec)) return readHttp(spec, maxBytes);
-  if (/^s3:\/\//i.test(spec)) return readS3(spec, maxBytes);
+  if (/^s3:\/\//i.test(spec)) return readS3(spec, maxBytes, opts.s3);
   return readLocal(spec, maxBytes);
 }
 
@@ -112,17 +114,17 @@ async function readHttp(spec: string, maxBytes: number): Promise<{ text: string;
   return { text: bytes.toString("utf8"), origin };
 }
 
-async function readS3(spec: string, maxBytes: number): Promise<{ text: string; origin: string }> {
+async function readS3(spec: string, maxBytes: number, s3: ReadOptions["s3"] = {}): Promise<{ text: string; origin: string }> {
   const match = /^s3:\/\/([^/]+)\/(.+)$/i.exec(spec);
   if (!match) {
     throw new CmdbError("expected s3://bucket/key", { where: spec, hint: "e.g. s3://my-tf-states/prod/terraform.tfstate" });
   }
   const [, bucket, key] = match as unknown as [string, string, string];
   const origin = `s3://${bucket}/${key}`;
-  const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL;
+  const endpoint = s3.endpoint || process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL;
   // Loaded only for s3:// states: a post-apply hook reading a local file does not pay for the SDK.
   const { GetObjectCommand, S3Client } = await import("@aws-sdk/client-s3");
-  const client = new S3Client(endpoint ? { endpoint, forcePathStyle: true } : {});
+  const client = new S3Client({ ...(endpoint ? { endpoint, forcePathStyle: true } : {}), ...(s3.region ? { region: s3.region } : {}) });
   try {
     const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {

@@ -4,6 +4,7 @@
  * `transformTerraform` turns it into one ObservationBatch for the workspace: one observation per
  * managed resource instance, the workspace itself, and the edges between them. See README.md.
  */
+export { type DirectoryState, stateOfDirectory } from "./backend.js";
 export { DEFAULT_MAX_BYTES, type ReadOptions, readTerraformInput } from "./get.js";
 export { type ParsedState, parseTerraformState, type StateFormat, type StateInstance } from "./parse.js";
 export { LINK_TYPES, MAX_UNPAIRED_FANOUT, SOURCE, type TransformOptions, transformTerraform, WORKSPACE_REF } from "./transform.js";

@@ -1,0 +1,7 @@
+output "cmdb_workspace" {
+  value = module.cmdb.workspace
+}
+
+output "cmdb_command" {
+  value = module.cmdb.command
+}
