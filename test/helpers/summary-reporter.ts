@@ -15,6 +15,13 @@ export default class SummaryReporter implements Reporter {
         else skipped++;
       }
     }
+    // The slowest files, to keep CI inside its time budget.
+    const slowest = modules
+      .map((m) => ({ file: m.moduleId.replace(`${process.cwd()}/`, ""), ms: m.diagnostic().duration }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 12)
+      .map((m) => `  ${(m.ms / 1000).toFixed(0).padStart(5)} s  ${m.file}`);
+    process.stdout.write(`\nslowest test files:\n${slowest.join("\n")}\n`);
     process.stdout.write(`\nvitest: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
 }
