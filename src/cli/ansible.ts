@@ -62,7 +62,7 @@ export function registerAnsibleIngest(ingest: Command): void {
     .option("--json", "print the run's result as JSON")
     .action(async (opts: { inventory: string[]; json?: boolean }, command: Command) => {
       if (opts.inventory.length === 0) throw new UsageError("at least one -i/--inventory is required", { hint: "cmdb ingest ansible -i inventory/hosts.yml" });
-      const { requirePath } = await import("./input.js");
+      const { requirePath } = await import("../util/input.js");
       // A comma makes a host list, as in Ansible; anything else is a path.
       for (const path of opts.inventory) if (!path.includes(",")) requirePath(path, "give an inventory file or directory, or a comma-separated host list");
       const { withStore } = await import("./store-context.js");
@@ -81,7 +81,7 @@ export function registerAnsibleIngest(ingest: Command): void {
     .option("--scope <name>", "scope name instead of the path (e.g. when reading stdin)")
     .option("--json", "print the run's result as JSON")
     .action(async (path: string, opts: { host?: string; prefix?: string; scope?: string; json?: boolean }, command: Command) => {
-      const { requirePath } = await import("./input.js");
+      const { requirePath } = await import("../util/input.js");
       requirePath(path, "give a facts JSON file, - for stdin, or a fact-cache directory");
       const { withStore } = await import("./store-context.js");
       const { ingestAnsibleFacts } = await import("../ingest/ansible.js");
@@ -102,7 +102,7 @@ export function registerAnsibleIngest(ingest: Command): void {
     .argument("[report]", "the callback's JSON document", "-")
     .option("--json", "print the run's result as JSON")
     .action(async (report: string, opts: { json?: boolean }, command: Command) => {
-      const { readInput } = await import("./input.js");
+      const { readInput } = await import("../util/input.js");
       const text = await readInput(report, { usage: true });
       const { withStore } = await import("./store-context.js");
       const { ingestAnsiblePlaybook } = await import("../ingest/ansible.js");

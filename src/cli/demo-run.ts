@@ -11,7 +11,7 @@ import { summarizeIngest } from "./ingest.js";
 import { renderStats, renderTree } from "./render.js";
 import { globals } from "./context.js";
 import { withStore } from "./store-context.js";
-import { table } from "./table.js";
+import { table } from "../util/table.js";
 
 function examplesDir(flag: string | undefined): string {
   if (flag) {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { globals } from "./context.js";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -14,6 +15,6 @@ export function registerDiscover(program: Command): void {
     .addHelpText("after", "\nExit status: 0 when every source was collected, 1 when one failed (the others still land), 2 when the configuration is wrong.")
     .action(async (opts: { only: string[]; json?: boolean }, command: Command) => {
       const { runLive, discoverTasks } = await import("../discover/command.js");
-      await runLive(command, opts.json === true, (ctx) => discoverTasks(ctx, opts.only));
+      await runLive(globals(command), opts.json === true, (ctx) => discoverTasks(ctx, opts.only));
     });
 }

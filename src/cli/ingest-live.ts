@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
+import { globals } from "./context.js";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -24,7 +25,7 @@ export function registerLiveIngest(ingest: Command): void {
     .option("--json", "print the summary as JSON")
     .action(async (opts, command: Command) => {
       const { runLive, proxmoxTasks } = await import("../discover/command.js");
-      await runLive(command, opts.json === true, (ctx) => proxmoxTasks(ctx, opts));
+      await runLive(globals(command), opts.json === true, (ctx) => proxmoxTasks(ctx, opts));
     });
 
   ingest
@@ -36,7 +37,7 @@ export function registerLiveIngest(ingest: Command): void {
     .option("--json", "print the summary as JSON")
     .action(async (opts, command: Command) => {
       const { runLive, ec2Tasks } = await import("../discover/command.js");
-      await runLive(command, opts.json === true, (ctx) => ec2Tasks(ctx, opts));
+      await runLive(globals(command), opts.json === true, (ctx) => ec2Tasks(ctx, opts));
     });
 
   ingest
@@ -56,6 +57,6 @@ export function registerLiveIngest(ingest: Command): void {
       const { runLive, sshTasks } = await import("../discover/command.js");
       const { sshOverrides } = await import("../ingest/ssh.js");
       const overrides = sshOverrides(opts);
-      await runLive(command, opts.json === true, (ctx) => sshTasks(ctx, overrides));
+      await runLive(globals(command), opts.json === true, (ctx) => sshTasks(ctx, overrides));
     });
 }

@@ -29,7 +29,7 @@ export function registerIngest(program: Command): void {
     .option("--force", "ingest an older serial, or a new lineage for a known workspace")
     .option("--json", "print the run's result as JSON")
     .action(async (input: string, opts, command: Command) => {
-      const { requirePath } = await import("./input.js");
+      const { requirePath } = await import("../util/input.js");
       requirePath(input, "give the path of terraform.tfstate, `-` for stdin, an http(s):// backend URL or s3://bucket/key", { file: true });
       const { withStore } = await import("./store-context.js");
       const { ingestTerraform } = await import("../ingest/terraform.js");

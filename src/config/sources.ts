@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { SECRET_REF_PATTERN } from "../secrets/ref.js";
 import { ec2ConfigSchema } from "../sources/aws/schema.js";
-import { bitwardenConfigSchema } from "../sources/bitwarden/schema.js";
+import type { SourceConfig, SourceDefinition } from "../sources/contract.js";
+import { SOURCES } from "../sources/registry.js";
 import { proxmoxConfigSchema } from "../sources/proxmox/schema.js";
 import { sshHostSchema } from "../sources/ssh/schema.js";
 import { durationSchema } from "./duration.js";
@@ -72,12 +73,26 @@ function oneOrMany<S extends z.ZodType>(entry: S) {
   return z.union([entry, z.array(entry).min(1)]);
 }
 
+type Configured = Extract<(typeof SOURCES)[number], { config: SourceConfig }>;
+type Sections = { [S in Configured as S["name"]]: z.ZodOptional<S["config"]["schema"]> };
+
+/** `sources.<name>` for every source of the registry that has a configuration section, in its order. */
+function sections(): Sections {
+  const shape: Record<string, z.ZodType> = {};
+  for (const source of SOURCES as readonly SourceDefinition[]) {
+    if (!source.config) continue;
+    const section = source.config.schema.optional();
+    shape[source.name] = source.config.description ? section.describe(source.config.description) : section;
+  }
+  return shape as Sections;
+}
+
 export const sourcesSchema = z
   .strictObject({
     proxmox: oneOrMany(proxmoxEntrySchema).optional().describe("Proxmox VE clusters: one entry or a list"),
     ec2: oneOrMany(ec2EntrySchema).optional().describe("AWS EC2 accounts: one entry or a list (one per profile)"),
     ssh: sshSectionSchema.optional(),
-    bitwarden: bitwardenConfigSchema.optional().describe("credentials' metadata from Bitwarden / Vaultwarden (the bw CLI with BW_SESSION, bw serve, or an export)"),
+    ...sections(),
   })
   .describe("what `cmdb discover` collects");
 

@@ -1,14 +1,10 @@
-import type { Command } from "commander";
-import { globals } from "../cli/context.js";
 import { DEFAULT_CONFIG_FILE, loadConfig } from "../config/load.js";
 import { reconcileSettings } from "../config/schema.js";
-import type { ConfigFile } from "../config/schema.js";
 import { type Ec2Entry, entries, type ProxmoxEntry } from "../config/sources.js";
 import { ec2Task } from "../ingest/ec2.js";
 import { proxmoxTask } from "../ingest/proxmox.js";
-import { sourceTask } from "../ingest/source.js";
 import { type SshOverrides, sshConfigFor, sshTask } from "../ingest/ssh.js";
-import { bitwardenSource } from "../sources/bitwarden/index.js";
+import { discoveredSources } from "../sources/registry.js";
 import { SecretResolver } from "../secrets/index.js";
 import { proxmoxConfigSchema } from "../sources/proxmox/schema.js";
 import { isServerUrl, openEngine, resolveDbLocation } from "../store/engine.js";
@@ -17,25 +13,21 @@ import { UsageError } from "../util/errors.js";
 import { createProgress } from "./progress.js";
 import { runDiscovery } from "./run.js";
 import { renderSummary } from "./summary.js";
-import type { LiveSourceName, LiveTask } from "./task.js";
+import type { DiscoverContext, LiveTask } from "./task.js";
 
-interface BuildContext {
-  /** The store, opening; only what needs it (hosts from the CMDB) waits for it. */
-  store: () => Promise<Store>;
-  config: ConfigFile;
-  /** The configuration file, to name in errors; `found` false when there is none. */
-  configPath: string;
-  configFound: boolean;
-  resolver: SecretResolver;
-  env: NodeJS.ProcessEnv;
+type BuildContext = DiscoverContext;
+
+/** The global options a live run reads (`cmdb --db X --config Y …`). */
+export interface LiveGlobals {
+  db?: string;
+  config?: string;
 }
 
 /**
  * Opens the store, builds the tasks, runs them with progress on stderr, prints the summary (or
  * JSON) on stdout with every secret scrubbed, and sets exit code 1 when something failed.
  */
-export async function runLive(command: Command, json: boolean, build: (ctx: BuildContext) => Promise<LiveTask[]>): Promise<void> {
-  const g = globals(command);
+export async function runLive(g: LiveGlobals, json: boolean, build: (ctx: BuildContext) => Promise<LiveTask[]>): Promise<void> {
   const { config, path } = loadConfig(g.config);
   // The store opens only once the command line and configuration proved right. A server store
   // opens while the sources are read; PGlite runs on this thread, and its initdb would stall the
@@ -76,9 +68,10 @@ export async function runLive(command: Command, json: boolean, build: (ctx: Buil
 /** `cmdb discover`: every source the configuration names. */
 export async function discoverTasks(ctx: BuildContext, only: string[]): Promise<LiveTask[]> {
   const sources = ctx.config.sources;
-  const known: LiveSourceName[] = ["proxmox", "ec2", "ssh", "bitwarden"];
-  for (const o of only) if (!known.includes(o as LiveSourceName)) throw new UsageError(`--only: unknown source ${JSON.stringify(o)} (one of ${known.join(", ")})`);
-  const wanted = (name: LiveSourceName) => only.length === 0 || only.includes(name);
+  const registered = discoveredSources();
+  const known = ["proxmox", "ec2", "ssh", ...registered.map((s) => s.name)];
+  for (const o of only) if (!known.includes(o)) throw new UsageError(`--only: unknown source ${JSON.stringify(o)} (one of ${known.join(", ")})`);
+  const wanted = (name: string) => only.length === 0 || only.includes(name);
   if (!ctx.configFound) {
     throw new UsageError(`no configuration file: ${ctx.configPath} is not here, and neither --config nor CMDB_CONFIG names one`, {
       hint: "write a cmdb.config.yaml with a sources: section; see examples/cmdb.config.yaml",
@@ -87,7 +80,7 @@ export async function discoverTasks(ctx: BuildContext, only: string[]): Promise<
   if (!sources || Object.keys(sources).length === 0) {
     throw new UsageError("the configuration names no sources to discover", {
       where: ctx.configPath,
-      hint: "add a sources: section (proxmox, ec2, ssh, bitwarden); see examples/cmdb.config.yaml",
+      hint: `add a sources: section (${known.join(", ")}); see examples/cmdb.config.yaml`,
     });
   }
   const tasks: LiveTask[] = [];
@@ -98,7 +91,12 @@ export async function discoverTasks(ctx: BuildContext, only: string[]): Promise<
     const { config, warnings } = await sshConfigFor(ctx.store, sources.ssh, {}, `${ctx.configPath}: sources.ssh`);
     tasks.push(sshTask(config, warnings));
   }
-  if (wanted("bitwarden") && sources.bitwarden) tasks.push(await sourceTask(bitwardenSource, sources.bitwarden, `${ctx.configPath}: sources.bitwarden`, ctx.env));
+  for (const source of registered) {
+    const section = (sources as Record<string, unknown>)[source.name];
+    if (!wanted(source.name) || section === undefined) continue;
+    const implementation = await source.load();
+    if (implementation.discover) tasks.push(...(await implementation.discover(section, `${ctx.configPath}: sources.${source.name}`, ctx)));
+  }
   if (tasks.length === 0) throw new UsageError(`the configuration names none of the sources asked for (${only.join(", ")})`, { where: ctx.configPath });
   return tasks;
 }

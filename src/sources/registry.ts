@@ -2,11 +2,18 @@ import { bitwardenSource } from "./bitwarden/index.js";
 import type { SourceDefinition } from "./contract.js";
 
 /**
- * The sources that follow the folder contract (src/sources/contract.ts): `cmdb ingest <name>` and
- * the library read this list. Adding a source is its folder and one line here.
+ * Every source (src/sources/contract.ts): `cmdb ingest <name>`, `cmdb discover`, the configuration's
+ * `sources:` section, the default precedence and the library read this list. Adding a source is its
+ * folder and one line here. The order is the order of `cmdb ingest --help` and the order in which
+ * `cmdb discover` lands what it collected: what others point at first.
  */
-export const SOURCES: readonly SourceDefinition[] = [bitwardenSource];
+export const SOURCES = [bitwardenSource] as const satisfies readonly SourceDefinition[];
 
 export function sourceNamed(name: string): SourceDefinition | undefined {
-  return SOURCES.find((s) => s.name === name);
+  return (SOURCES as readonly SourceDefinition[]).find((s) => s.name === name);
+}
+
+/** The sources `cmdb discover` collects: those with a section in the configuration, in the order they land. */
+export function discoveredSources(): SourceDefinition[] {
+  return (SOURCES as readonly SourceDefinition[]).filter((s) => s.config !== undefined);
 }

@@ -5,9 +5,13 @@
  * field name. See README.md.
  */
 import type { SourceDefinition } from "../contract.js";
+import { bitwardenConfigSchema } from "./schema.js";
 
-export const bitwardenSource: SourceDefinition = {
+export const bitwardenSource = {
   name: "bitwarden",
+  reads: "api",
+  records: [{ name: "bitwarden", scopes: "bitwarden:<account>, with ?<filter> when filtered" }],
+  output: "runs",
   description: "read credentials' metadata (never their secrets) from Bitwarden or Vaultwarden: the bw CLI (BW_SESSION), a running bw serve, or an unencrypted export",
   env: { BW_SESSION: "the session key of an unlocked vault: export BW_SESSION=$(bw unlock --raw)" },
   options: [
@@ -18,5 +22,9 @@ export const bitwardenSource: SourceDefinition = {
     { flags: "--from-export <file>", description: "read an unencrypted JSON export (bw export --format json) instead" },
     { flags: "--bw <command>", description: "the bw executable (default: bw on PATH, else node_modules/.bin/bw)" },
   ],
+  config: {
+    schema: bitwardenConfigSchema,
+    description: "credentials' metadata from Bitwarden / Vaultwarden (the bw CLI with BW_SESSION, bw serve, or an export)",
+  },
   load: async () => (await import("./source.js")).implementation,
-};
+} as const satisfies SourceDefinition;
