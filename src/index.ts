@@ -12,7 +12,7 @@ export { ingestSource, storeKeyLookup } from "./ingest/source.js";
 export * as rotation from "./findings/rotation/index.js";
 export { loadConfig, parseConfig } from "./config/load.js";
 export { type ConfigFile, reconcileSettings, type ReconcileSettings } from "./config/schema.js";
-export { ingestTerraform, type TerraformIngestOptions } from "./ingest/terraform.js";
+export { ingestTerraform, type TerraformIngestOptions } from "./sources/terraform/ingest.js";
 export { ansibleDynamicInventory, ingestAnsibleFacts, ingestAnsibleInventory, ingestAnsiblePlaybook } from "./ingest/ansible.js";
 export { ingestBatch, type IngestOptions, type IngestResult } from "./reconcile/ingest.js";
 export { type CorrectionResult, mergeCis, splitObservation } from "./reconcile/corrections.js";

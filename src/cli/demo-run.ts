@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { ingestAnsibleFacts, ingestAnsibleInventory } from "../ingest/ansible.js";
-import { ingestTerraform } from "../ingest/terraform.js";
+import { ingestTerraform } from "../sources/terraform/ingest.js";
 import { walk } from "../graph/walk.js";
 import { listCis, stats } from "../store/queries.js";
 import { CmdbError, UsageError } from "../util/errors.js";

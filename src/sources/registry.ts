@@ -1,5 +1,6 @@
 import { bitwardenSource } from "./bitwarden/index.js";
 import type { SourceDefinition } from "./contract.js";
+import { terraformSource } from "./terraform/index.js";
 
 /**
  * Every source (src/sources/contract.ts): `cmdb ingest <name>`, `cmdb discover`, the configuration's
@@ -7,7 +8,7 @@ import type { SourceDefinition } from "./contract.js";
  * folder and one line here. The order is the order of `cmdb ingest --help` and the order in which
  * `cmdb discover` lands what it collected: what others point at first.
  */
-export const SOURCES = [bitwardenSource] as const satisfies readonly SourceDefinition[];
+export const SOURCES = [terraformSource, bitwardenSource] as const satisfies readonly SourceDefinition[];
 
 export function sourceNamed(name: string): SourceDefinition | undefined {
   return (SOURCES as readonly SourceDefinition[]).find((s) => s.name === name);

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { reconcileSettings } from "../../src/config/schema.js";
 import type { ObservationBatch } from "../../src/model/observation.js";
 import { ingestAnsibleInventory } from "../../src/ingest/ansible.js";
-import { ingestTerraform } from "../../src/ingest/terraform.js";
+import { ingestTerraform } from "../../src/sources/terraform/ingest.js";
 import { ingestBatch } from "../../src/reconcile/ingest.js";
 import { collectEc2 } from "../../src/sources/aws/index.js";
 import { collectProxmox } from "../../src/sources/proxmox/index.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { reconcileSettings } from "../../src/config/schema.js";
 import { ingestAnsibleInventory } from "../../src/ingest/ansible.js";
-import { ingestTerraform } from "../../src/ingest/terraform.js";
+import { ingestTerraform } from "../../src/sources/terraform/ingest.js";
 import type { ObservationBatch } from "../../src/model/observation.js";
 import { ingestBatch } from "../../src/reconcile/ingest.js";
 import { collectEc2 } from "../../src/sources/aws/index.js";

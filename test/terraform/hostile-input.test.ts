@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { reconcileSettings } from "../../src/config/schema.js";
 import { ingestAnsibleFacts } from "../../src/ingest/ansible.js";
-import { ingestTerraform } from "../../src/ingest/terraform.js";
+import { ingestTerraform } from "../../src/sources/terraform/ingest.js";
 import { ciDetail, listCis, listRuns } from "../../src/store/queries.js";
 import type { Store } from "../../src/store/store.js";
 import { MAX_DEPTH } from "../../src/util/redact.js";

@@ -1,8 +1,10 @@
-import type { ReconcileSettings } from "../config/schema.js";
-import { ingestBatch, type IngestResult } from "../reconcile/ingest.js";
-import { parseTerraformState, readTerraformInput, transformTerraform } from "../sources/terraform/index.js";
-import type { Store } from "../store/store.js";
-import { CmdbError } from "../util/errors.js";
+import type { ReconcileSettings } from "../../config/schema.js";
+import { ingestBatch, type IngestResult } from "../../reconcile/ingest.js";
+import type { Store } from "../../store/store.js";
+import { CmdbError } from "../../util/errors.js";
+import { readTerraformInput } from "./get.js";
+import { parseTerraformState } from "./parse.js";
+import { transformTerraform } from "./transform.js";
 
 export interface TerraformIngestOptions {
   /** A file, `-` (stdin), an HTTP backend URL or s3://bucket/key. */
