@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { ingestAnsibleFacts, ingestAnsibleInventory } from "../ingest/ansible.js";
+import { ingestAnsibleFacts, ingestAnsibleInventory } from "../sources/ansible/ingest.js";
 import { ingestTerraform } from "../sources/terraform/ingest.js";
 import { walk } from "../graph/walk.js";
 import { listCis, stats } from "../store/queries.js";

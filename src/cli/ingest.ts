@@ -1,8 +1,6 @@
 import type { Command } from "commander";
 import type { IngestResult } from "../reconcile/ingest.js";
 import { terminalLines } from "../util/terminal.js";
-import { registerAnsibleIngest } from "./ansible.js";
-import { registerLiveIngest } from "./ingest-live.js";
 import { registerSourceIngest } from "./ingest-source.js";
 
 export function summarizeIngest(r: IngestResult): string {
@@ -20,6 +18,4 @@ export function registerIngest(program: Command): void {
   const ingest = program.command("ingest").description("ingest one source into the CMDB");
 
   registerSourceIngest(ingest);
-  registerLiveIngest(ingest);
-  registerAnsibleIngest(ingest);
 }

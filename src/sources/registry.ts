@@ -1,5 +1,9 @@
+import { ansibleSource } from "./ansible/index.js";
+import { ec2Source } from "./aws/index.js";
 import { bitwardenSource } from "./bitwarden/index.js";
 import type { SourceDefinition } from "./contract.js";
+import { proxmoxSource } from "./proxmox/index.js";
+import { sshSource } from "./ssh/index.js";
 import { terraformSource } from "./terraform/index.js";
 
 /**
@@ -8,7 +12,7 @@ import { terraformSource } from "./terraform/index.js";
  * folder and one line here. The order is the order of `cmdb ingest --help` and the order in which
  * `cmdb discover` lands what it collected: what others point at first.
  */
-export const SOURCES = [terraformSource, bitwardenSource] as const satisfies readonly SourceDefinition[];
+export const SOURCES = [terraformSource, proxmoxSource, ec2Source, sshSource, ansibleSource, bitwardenSource] as const satisfies readonly SourceDefinition[];
 
 export function sourceNamed(name: string): SourceDefinition | undefined {
   return (SOURCES as readonly SourceDefinition[]).find((s) => s.name === name);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { reconcileSettings } from "../../src/config/schema.js";
-import { ingestAnsibleFacts, ingestAnsibleInventory, ingestAnsiblePlaybook } from "../../src/ingest/ansible.js";
+import { ingestAnsibleFacts, ingestAnsibleInventory, ingestAnsiblePlaybook } from "../../src/sources/ansible/ingest.js";
 import { ingestTerraform } from "../../src/sources/terraform/ingest.js";
 import { strong } from "../../src/model/index.js";
 import { ingestBatch } from "../../src/reconcile/ingest.js";
