@@ -10,8 +10,6 @@ import { runDiscovery } from "./run.js";
 import { renderSummary } from "./summary.js";
 import type { DiscoverContext, LiveTask } from "./task.js";
 
-type BuildContext = DiscoverContext;
-
 /** The global options a live run reads (`cmdb --db X --config Y …`). */
 export interface LiveGlobals {
   db?: string;
@@ -22,7 +20,7 @@ export interface LiveGlobals {
  * Opens the store, builds the tasks, runs them with progress on stderr, prints the summary (or
  * JSON) on stdout with every secret scrubbed, and sets exit code 1 when something failed.
  */
-export async function runLive(g: LiveGlobals, json: boolean, build: (ctx: BuildContext) => Promise<LiveTask[]>): Promise<void> {
+export async function runLive(g: LiveGlobals, json: boolean, build: (ctx: DiscoverContext) => Promise<LiveTask[]>): Promise<void> {
   const { config, path } = loadConfig(g.config);
   // The store opens only once the command line and configuration proved right. A server store
   // opens while the sources are read; PGlite runs on this thread, and its initdb would stall the
@@ -34,7 +32,7 @@ export async function runLive(g: LiveGlobals, json: boolean, build: (ctx: BuildC
     return opening;
   };
   const resolver = new SecretResolver();
-  const context: BuildContext = {
+  const context: DiscoverContext = {
     store: openStore,
     config,
     configPath: path ?? DEFAULT_CONFIG_FILE,
@@ -61,7 +59,7 @@ export async function runLive(g: LiveGlobals, json: boolean, build: (ctx: BuildC
 }
 
 /** `cmdb discover`: every source the configuration names. */
-export async function discoverTasks(ctx: BuildContext, only: string[]): Promise<LiveTask[]> {
+export async function discoverTasks(ctx: DiscoverContext, only: string[]): Promise<LiveTask[]> {
   const sources = ctx.config.sources;
   const registered = discoveredSources();
   const known = registered.map((s) => s.name);

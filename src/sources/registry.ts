@@ -22,3 +22,14 @@ export function sourceNamed(name: string): SourceDefinition | undefined {
 export function discoveredSources(): SourceDefinition[] {
   return (SOURCES as readonly SourceDefinition[]).filter((s) => s.config !== undefined);
 }
+
+/** The records that rank in the default precedence, lowest `precedence` first (src/config/schema.ts adds `import` last). */
+export function defaultPrecedence(): string[] {
+  const ranked = (SOURCES as readonly SourceDefinition[]).flatMap((s) => s.records).filter((r) => r.precedence !== undefined);
+  return ranked.sort((a, b) => a.precedence! - b.precedence!).map((r) => r.name);
+}
+
+/** The records that observe what runs (`live`): drift and the health report take them as discovery. */
+export function liveRecords(): string[] {
+  return (SOURCES as readonly SourceDefinition[]).flatMap((s) => s.records).filter((r) => r.live === true).map((r) => r.name);
+}
