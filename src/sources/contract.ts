@@ -9,8 +9,8 @@ import type { CollectError, CollectOptions } from "./collect.js";
 /**
  * The contract of a source folder (`src/sources/<name>/index.ts`): what the CLI, `cmdb discover`,
  * the configuration schema and the library need to know of it. The definition is light (names,
- * options, variables, the configuration's schema); the code that reads and transforms loads on
- * first use (`load`), so that `cmdb --help` stays fast.
+ * options, variables); the configuration's schema and the code that reads and transforms load on
+ * first use (`config.schema`, `load`), so that `cmdb --help` stays fast.
  */
 export interface SourceOption {
   /** As commander takes it: `--folder <name>`. */
@@ -55,7 +55,8 @@ export interface SourceRecord {
 
 /** The section `sources.<name>` of cmdb.config.yaml: with one, `cmdb discover` runs the source. */
 export interface SourceConfig<S extends z.ZodType = z.ZodType> {
-  schema: S;
+  /** Its zod schema, loaded on first use: zod stays out of `cmdb --help`. */
+  schema(): Promise<S>;
   /** Said of the section in the JSON Schema. */
   description?: string;
 }

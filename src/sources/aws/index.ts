@@ -5,7 +5,6 @@
  * (source.ts). See README.md.
  */
 import type { SourceDefinition } from "../contract.js";
-import { ec2SectionSchema } from "./config.js";
 
 export const ec2Source = {
   name: "ec2",
@@ -23,6 +22,6 @@ export const ec2Source = {
     { flags: "--concurrency <n>", description: "paginated listings at once (default 8)", value: "count" },
   ],
   output: "summary",
-  config: { schema: ec2SectionSchema, description: "AWS EC2 accounts: one entry or a list (one per profile)" },
+  config: { schema: async () => (await import("./config.js")).ec2SectionSchema, description: "AWS EC2 accounts: one entry or a list (one per profile)" },
   load: async () => (await import("./source.js")).implementation,
 } as const satisfies SourceDefinition;

@@ -5,7 +5,6 @@
  * field name. See README.md.
  */
 import type { SourceDefinition } from "../contract.js";
-import { bitwardenConfigSchema } from "./schema.js";
 
 export const bitwardenSource = {
   name: "bitwarden",
@@ -23,7 +22,7 @@ export const bitwardenSource = {
     { flags: "--bw <command>", description: "the bw executable (default: bw on PATH, else node_modules/.bin/bw)" },
   ],
   config: {
-    schema: bitwardenConfigSchema,
+    schema: async () => (await import("./schema.js")).bitwardenConfigSchema,
     description: "credentials' metadata from Bitwarden / Vaultwarden (the bw CLI with BW_SESSION, bw serve, or an export)",
   },
   load: async () => (await import("./source.js")).implementation,

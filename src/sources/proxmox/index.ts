@@ -3,7 +3,6 @@
  * API with an API token. The code loads on first use (source.ts). See README.md.
  */
 import type { SourceDefinition } from "../contract.js";
-import { proxmoxSectionSchema } from "./config.js";
 
 export const proxmoxSource = {
   name: "proxmox",
@@ -26,6 +25,6 @@ export const proxmoxSource = {
     { flags: "--name <name>", description: "the configuration entry to read (sources.proxmox[].name)" },
   ],
   output: "summary",
-  config: { schema: proxmoxSectionSchema, description: "Proxmox VE clusters: one entry or a list" },
+  config: { schema: async () => (await import("./config.js")).proxmoxSectionSchema, description: "Proxmox VE clusters: one entry or a list" },
   load: async () => (await import("./source.js")).implementation,
 } as const satisfies SourceDefinition;

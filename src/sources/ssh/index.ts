@@ -4,7 +4,6 @@
  * code loads on first use (source.ts). See README.md.
  */
 import type { SourceDefinition } from "../contract.js";
-import { sshSectionSchema } from "./config.js";
 
 export const sshSource = {
   name: "ssh",
@@ -24,6 +23,6 @@ export const sshSource = {
     { flags: "--timeout <duration>", description: "per host: connection, login and script together (default 30s)" },
   ],
   output: "summary",
-  config: { schema: sshSectionSchema },
+  config: { schema: async () => (await import("./config.js")).sshSectionSchema },
   load: async () => (await import("./source.js")).implementation,
 } as const satisfies SourceDefinition;
