@@ -37,7 +37,7 @@ export function registerQueries(program: Command): void {
       await checkSource(opts.source);
       const { withStore } = await import("./store-context.js");
       const { listCis } = await import("../store/queries.js");
-      const { table } = await import("./table.js");
+      const { table } = await import("../util/table.js");
       const rows = await withStore(command, ({ store }) => listCis(store.engine, opts), { existing: true });
       print(rows, opts.json, () =>
         rows.length === 0

@@ -2,21 +2,21 @@ import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { ingestProxmoxBatches } from "../ingest/proxmox.js";
-import { ingestAnsibleFacts, ingestAnsibleInventory } from "../ingest/ansible.js";
-import { ingestSource } from "../ingest/source.js";
-import { ingestTerraform } from "../ingest/terraform.js";
 import { evaluateDrift } from "../findings/evaluate.js";
 import { show } from "../findings/drift.js";
 import { readCredentials } from "../findings/rotation/read.js";
 import { rotationFindings } from "../findings/rotation/findings.js";
 import { rotationPolicy } from "../findings/rotation/policy.js";
+import { ingestSource } from "../ingest/source.js";
+import { ingestAnsibleFacts, ingestAnsibleInventory } from "../sources/ansible/ingest.js";
+import { ingestProxmoxBatches } from "../sources/proxmox/task.js";
+import { ingestTerraform } from "../sources/terraform/ingest.js";
 import { walk } from "../graph/walk.js";
 import { drawDiagram } from "../report/diagram/draw.js";
 import { collectHealth, renderHealth } from "../report/health/index.js";
 import { storedMarks } from "../report/stored-marks.js";
 import { bitwardenSource } from "../sources/bitwarden/index.js";
-import { collectProxmox } from "../sources/proxmox/index.js";
+import { collectProxmox } from "../sources/proxmox/source.js";
 import { listCis, stats } from "../store/queries.js";
 import { CmdbError, UsageError } from "../util/errors.js";
 import { DEMO_TOKEN_ID, DEMO_TOKEN_SECRET, startProxmoxReplay } from "./demo-replay.js";
@@ -25,7 +25,7 @@ import { writeOutput } from "./output.js";
 import { renderStats, renderTree } from "./render.js";
 import { globals } from "./context.js";
 import { withStore } from "./store-context.js";
-import { table } from "./table.js";
+import { table } from "../util/table.js";
 
 /**
  * The day the Proxmox answers were recorded and the vault exported. Rotation in the demo is shown

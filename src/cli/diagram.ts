@@ -52,7 +52,7 @@ export function registerDiagram(program: Command): void {
       const since = opts.since ? parseSince(opts.since) : undefined;
       let marks: import("../graph/marks.js").Mark[] = [];
       if (opts.marks) {
-        const { readInput } = await import("./input.js");
+        const { readInput } = await import("../util/input.js");
         const { parseMarks } = await import("../report/marks-file.js");
         marks = parseMarks(await readInput(opts.marks), opts.marks);
       }

@@ -3,7 +3,7 @@ import { show } from "../findings/drift.js";
 import type { DriftReport } from "../findings/evaluate.js";
 import { type Severity, severityRank } from "../findings/types.js";
 import { CmdbError, describeError, UsageError } from "../util/errors.js";
-import { table } from "./table.js";
+import { table } from "../util/table.js";
 
 export interface DriftCliOptions {
   json?: boolean;

@@ -63,7 +63,7 @@ export function registerGraph(program: Command): void {
       const conf = loadConfig(globals(command).config).config.graph?.neo4j;
       const target = resolveTarget(opts.neo4j, { ...conf, ...(opts.database ? { database: opts.database } : {}) });
       const result = await runReadQuery(target, opts.cypher, params);
-      const { table } = await import("./table.js");
+      const { table } = await import("../util/table.js");
       print(result.rows, opts.json === true, () =>
         result.rows.length === 0
           ? "no rows\n"

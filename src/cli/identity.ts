@@ -57,7 +57,7 @@ export function registerIdentity(program: Command): void {
       const { withStore } = await import("./store-context.js");
       const { sharedKeyReport } = await import("../store/queries.js");
       const { refusedKeys } = await import("../reconcile/explain.js");
-      const { table } = await import("./table.js");
+      const { table } = await import("../util/table.js");
       const out = await withStore(command, async ({ store, settings }) => {
         const report = await sharedKeyReport(store.engine);
         const learned = new Set(report.learned.map((l) => l.key));

@@ -3,7 +3,7 @@ import type { GraphNode } from "../graph/walk.js";
 import type { ChangeEntry, CiDetail, RunEntry, Stats } from "../store/queries.js";
 import { UsageError } from "../util/errors.js";
 import { terminalLines } from "../util/terminal.js";
-import { table } from "./table.js";
+import { table } from "../util/table.js";
 
 const short = (value: unknown, max = 60): string => {
   const text = value === null || value === undefined ? "∅" : typeof value === "string" ? value : JSON.stringify(value);

@@ -32,7 +32,7 @@ export function registerReport(program: Command): void {
       if (opts.githubSummary && !summaryFile) throw new UsageError("--github-summary: GITHUB_STEP_SUMMARY is not set", { hint: "run it in a GitHub Actions job, or set the variable to a file" });
       let marks: import("../graph/marks.js").Mark[] = [];
       if (opts.marks) {
-        const { readInput } = await import("./input.js");
+        const { readInput } = await import("../util/input.js");
         const { parseMarks } = await import("../report/marks-file.js");
         marks = parseMarks(await readInput(opts.marks), opts.marks);
       }

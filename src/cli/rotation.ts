@@ -67,7 +67,7 @@ export function registerRotation(program: Command): void {
       } else if (opts.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       } else {
-        const { table } = await import("./table.js");
+        const { table } = await import("../util/table.js");
         const day = (iso: string | null) => (iso ? iso.slice(0, 10) : "-");
         const head =
           report.credentials.length === 0

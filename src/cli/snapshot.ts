@@ -34,7 +34,7 @@ export function registerSnapshot(program: Command): void {
     .action(async (file: string, opts, command: Command) => {
       const { withStore } = await import("./store-context.js");
       const { importSnapshot } = await import("../store/snapshot.js");
-      const { readInput } = await import("./input.js");
+      const { readInput } = await import("../util/input.js");
       const text = await readInput(file, { usage: true });
       const result = await withStore(command, ({ store }) => importSnapshot(store, text, file, { replace: opts.replace }));
       print(result, opts.json, () => `imported ${result.cis} CIs and ${result.relationships} relationships (${result.runId})`);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { durationSchema as duration } from "./duration.js";
 import { rotationConfigSchema } from "../findings/rotation/policy.js";
+import { defaultPrecedence } from "../sources/registry.js";
 import { sourcesSchema } from "./sources.js";
 
 /**
@@ -99,8 +100,11 @@ export const configSchema = z
 
 export type ConfigFile = z.infer<typeof configSchema>;
 
-/** Live discovery over facts over declared IaC over inventory variables (ARCHITECTURE.md). */
-export const DEFAULT_PRECEDENCE = ["proxmox", "ec2", "ssh", "ansible-facts", "ansible-playbook", "terraform", "ansible", "import"];
+/**
+ * Live discovery over facts over declared IaC over inventory variables (ARCHITECTURE.md): the
+ * registry's records by their `precedence`, then a snapshot's imported values.
+ */
+export const DEFAULT_PRECEDENCE = [...defaultPrecedence(), "import"];
 
 export interface ReconcileSettings {
   precedence: string[];

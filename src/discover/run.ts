@@ -2,7 +2,8 @@ import { formatDuration } from "../config/duration.js";
 import { newRunId, recordFailure } from "../reconcile/ingest.js";
 import { describeError } from "../util/errors.js";
 import type { Progress } from "./progress.js";
-import type { Collected, IngestContext, LiveSourceName, LiveTask, Problem } from "./task.js";
+import { discoveredSources } from "../sources/registry.js";
+import type { Collected, IngestContext, LiveTask, Problem } from "./task.js";
 
 export interface ScopeRun {
   scope: string;
@@ -15,7 +16,7 @@ export interface ScopeRun {
 }
 
 export interface SourceReport {
-  source: LiveSourceName;
+  source: string;
   label: string;
   /** Scopes ingested (complete or partial), and scopes recorded as failed. */
   scopes: number;
@@ -49,9 +50,11 @@ export interface DiscoveryOptions extends Omit<IngestContext, "store"> {
   signal?: AbortSignal;
 }
 
-/** Live sources land in this order: what others point at (hypervisors, VPCs) before what joins them (hosts over SSH). */
-// Credentials last: their edges point at the machines the others report.
-const INGEST_ORDER: LiveSourceName[] = ["proxmox", "ec2", "ssh", "bitwarden"];
+/**
+ * Live sources land in the registry's order: what others point at (hypervisors, VPCs) before what
+ * joins them (hosts over SSH); credentials last, their edges point at the machines the others report.
+ */
+const INGEST_ORDER: string[] = discoveredSources().map((s) => s.name);
 
 /**
  * Collects every task at once, then ingests them one source after the other as each collection

@@ -1,4 +1,4 @@
-import { table } from "../cli/table.js";
+import { table } from "../util/table.js";
 import { formatDuration } from "../config/duration.js";
 import type { DiscoveryReport } from "./run.js";
 

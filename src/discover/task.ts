@@ -1,10 +1,21 @@
-import type { ReconcileSettings } from "../config/schema.js";
+import type { ConfigFile, ReconcileSettings } from "../config/schema.js";
 import type { ObservationBatch } from "../model/observation.js";
 import { type IngestResult, ingestBatch } from "../reconcile/ingest.js";
+import type { SecretResolver } from "../secrets/index.js";
 import type { Store } from "../store/store.js";
 import { describeError } from "../util/errors.js";
 
-export type LiveSourceName = "proxmox" | "ec2" | "ssh" | "bitwarden";
+/** What a source builds its live tasks with (`cmdb discover`, `cmdb ingest proxmox|ec2|ssh`). */
+export interface DiscoverContext {
+  /** The store, opening; only what needs it (hosts from the CMDB) waits for it. */
+  store: () => Promise<Store>;
+  config: ConfigFile;
+  /** The configuration file, to name in errors; `found` false when there is none. */
+  configPath: string;
+  configFound: boolean;
+  resolver: SecretResolver;
+  env: NodeJS.ProcessEnv;
+}
 
 /** A problem a collection or an ingest met, tied to what it concerned (a host, a region, a request). */
 export interface Problem {
@@ -37,7 +48,8 @@ export interface Ingested {
  * that produced no batch), so that `cmdb runs` and `cmdb stats` show them failed.
  */
 export interface LiveTask {
-  source: LiveSourceName;
+  /** The source's name in the registry (src/sources/registry.ts). */
+  source: string;
   /** For progress and the summary: "proxmox pve", "ec2 prod", "ssh". */
   label: string;
   /** What progress says before the source's first message. */

@@ -1,4 +1,5 @@
 import type { StoredObservation } from "../reconcile/types.js";
+import { liveRecords } from "../sources/registry.js";
 import type { DriftCi, DriftScope } from "../store/findings.js";
 import { isSecretName, REDACTED } from "../util/redact.js";
 import { fingerprint, strongestKey } from "./fingerprint.js";
@@ -9,7 +10,7 @@ import type { Diff, Finding, FindingKind } from "./types.js";
 /** Sources that declare (IaC), list (inventory) and see (live discovery). */
 export const DECLARING_SOURCE = "terraform";
 export const INVENTORY_SOURCE = "ansible";
-export const LIVE_SOURCES: ReadonlySet<string> = new Set(["proxmox", "ec2", "ssh", "ansible-facts"]);
+export const LIVE_SOURCES: ReadonlySet<string> = new Set(liveRecords());
 /** Live machines for inventory checks; hypervisor nodes are the platform an inventory's hosts run on. */
 const MACHINES: ReadonlySet<string> = new Set(["virtual_machine", "container", "server"]);
 

@@ -2,10 +2,10 @@ import type { ReconcileSettings } from "../config/schema.js";
 import { type IngestResult, ingestBatch } from "../reconcile/ingest.js";
 import type { Sql } from "../store/engine.js";
 import type { Store } from "../store/store.js";
-import type { IngestContext, LiveSourceName, LiveTask } from "../discover/task.js";
+import type { IngestContext, LiveTask } from "../discover/task.js";
 import { ingestInOrder } from "../discover/task.js";
 import type { KeyLookup, SourceDefinition, SourceRun } from "../sources/contract.js";
-import { CmdbError } from "../util/errors.js";
+import { CmdbError, UsageError } from "../util/errors.js";
 
 /** The store's answers to a source's `link`: how many CIs carry a key, and a key naming one CI. */
 export function storeKeyLookup(sql: Sql): KeyLookup {
@@ -48,12 +48,22 @@ export interface SourceIngestOptions {
   onProgress?: (message: string) => void;
 }
 
+/** `cmdb ingest <name>` for a source of the registry, from the library: its command line's options, checked by the source. */
+export async function ingestSource(store: Store, source: SourceDefinition, cliOptions: Record<string, unknown>, options: SourceIngestOptions): Promise<IngestResult[]> {
+  const plan = await (await source.load()).ingest(source.name, {
+    options: cliOptions,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  if (plan.kind !== "runs") throw new UsageError(`${source.name} is collected live: run it with cmdb ingest ${source.name} or cmdb discover`);
+  return plan.run({ store, settings: options.settings });
+}
+
 /**
- * `cmdb ingest <name>` for a source of the registry: collect, draw its edges with what the store
+ * A source's run as `cmdb ingest <name>` runs it: collect, draw its edges with what the store
  * knows, then one transaction per batch. A collection that fails ingests nothing.
  */
-export async function ingestSource(store: Store, source: SourceDefinition, cliOptions: Record<string, unknown>, options: SourceIngestOptions): Promise<IngestResult[]> {
-  const run = (await source.load()).fromOptions(cliOptions);
+export async function ingestRun(store: Store, run: SourceRun, options: SourceIngestOptions): Promise<IngestResult[]> {
   let collected = await run.collect({ env: options.env ?? process.env, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   if (collected.errors.length > 0) {
     const first = collected.errors[0]!;
@@ -66,19 +76,18 @@ export async function ingestSource(store: Store, source: SourceDefinition, cliOp
 }
 
 /**
- * A registry source as one task of `cmdb discover`: collect, then (with the store open) draw its
+ * A source's run as one task of `cmdb discover`: collect, then (with the store open) draw its
  * edges and ingest its batches in order. A failed collection is recorded against the scopes the
  * source reported before, so that `cmdb runs` shows them failed; nothing is marked gone.
  */
-export async function sourceTask(source: SourceDefinition, section: unknown, where: string, env: NodeJS.ProcessEnv): Promise<LiveTask> {
-  const run: SourceRun = (await source.load()).fromConfig(section, where);
+export function sourceTask(name: string, run: SourceRun, env: NodeJS.ProcessEnv): LiveTask {
   let linkState: unknown;
   return {
-    source: source.name as LiveSourceName,
-    label: source.name,
-    waitingOn: `waiting on ${source.name}`,
+    source: name,
+    label: name,
+    waitingOn: `waiting on ${name}`,
     async collect({ signal, onProgress }) {
-      const collected = await run.collect({ env, onProgress: (m) => onProgress(m.replace(new RegExp(`^${source.name}: `), "")), ...(signal ? { signal } : {}) });
+      const collected = await run.collect({ env, onProgress: (m) => onProgress(m.replace(new RegExp(`^${name}: `), "")), ...(signal ? { signal } : {}) });
       linkState = collected.linkState;
       return { batches: collected.batches, errors: collected.errors };
     },
@@ -89,8 +98,8 @@ export async function sourceTask(source: SourceDefinition, section: unknown, whe
     },
     async failedScopes(collected, context) {
       if (collected && collected.batches.length > 0) return [];
-      const known = await context.store.scopesOf(context.store.engine, source.name);
-      return known.length > 0 ? known.map((s) => s.scope) : [`${source.name}:(not collected)`];
+      const known = await context.store.scopesOf(context.store.engine, name);
+      return known.length > 0 ? known.map((s) => s.scope) : [`${name}:(not collected)`];
     },
   };
 }

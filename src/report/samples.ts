@@ -1,8 +1,8 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { reconcileSettings } from "../config/schema.js";
-import { ingestAnsibleFacts, ingestAnsibleInventory } from "../ingest/ansible.js";
-import { ingestTerraform } from "../ingest/terraform.js";
+import { ingestAnsibleFacts, ingestAnsibleInventory } from "../sources/ansible/ingest.js";
+import { ingestTerraform } from "../sources/terraform/ingest.js";
 import type { Store } from "../store/store.js";
 import { byCodePoint } from "../util/order.js";
 import { drawDiagram } from "./diagram/draw.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { reconcileSettings } from "../../src/config/schema.js";
-import { ingestAnsibleFacts } from "../../src/ingest/ansible.js";
+import { ingestAnsibleFacts } from "../../src/sources/ansible/ingest.js";
 import { listCis, listRuns } from "../../src/store/queries.js";
 import type { Store } from "../../src/store/store.js";
 import { REPO_ROOT } from "../helpers/corpus.js";

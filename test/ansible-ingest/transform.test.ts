@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseFacts, readFactsInput, stablePath, transformFacts, transformFactsFiles } from "../../src/sources/ansible/index.js";
+import { parseFacts, readFactsInput, stablePath, transformFacts, transformFactsFiles } from "../../src/sources/ansible/source.js";
 import { corpusDir, REPO_ROOT, TEST_FIXTURES } from "../helpers/corpus.js";
 
 const keysOf = (o: { keys: { scheme: string; value: string; strength: string }[] }) => o.keys.map((k) => `${k.strength} ${k.scheme}:${k.value}`);

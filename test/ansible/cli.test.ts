@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadInventoryRedacted } from "../../src/sources/ansible/index.js";
+import { loadInventoryRedacted } from "../../src/sources/ansible/source.js";
 import { REDACTED } from "../../src/util/redact.js";
 import { TEST_FIXTURES } from "../helpers/corpus.js";
 import { runCli } from "../helpers/cli.js";

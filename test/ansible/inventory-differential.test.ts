@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadInventory } from "../../src/sources/ansible/index.js";
+import { loadInventory } from "../../src/sources/ansible/source.js";
 import { CmdbError } from "../../src/util/errors.js";
 import { corpusDir, TEST_FIXTURES } from "../helpers/corpus.js";
 import { commandWorks, requireService } from "../helpers/services.js";

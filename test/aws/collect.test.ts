@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Observation, ObservationBatch } from "../../src/model/observation.js";
-import { collectEc2, type Ec2Config } from "../../src/sources/aws/index.js";
+import { collectEc2, type Ec2Config } from "../../src/sources/aws/source.js";
 import { type ReplayRoute, type ReplayServer, startReplayServer } from "../helpers/replay-server.js";
 import { EMPTY, ec2Check, ec2Fixture, ec2Route, emptyAnswer, isolateAwsEnv, labRoutes, SECRET_ACCESS_KEY, xml } from "./ec2-replay.js";
 

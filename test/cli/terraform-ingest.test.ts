@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { reconcileSettings } from "../../src/config/schema.js";
-import { ingestTerraform } from "../../src/ingest/terraform.js";
+import { ingestTerraform } from "../../src/sources/terraform/ingest.js";
 import { openEngine } from "../../src/store/engine.js";
 import { listCis } from "../../src/store/queries.js";
 import { exportSnapshot } from "../../src/store/snapshot.js";

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFi
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
-import { loadInventoryRedacted, parseFacts, parsePlaybookDocument, readFactsInput, transformFactsFiles, transformInventory, transformPlaybook } from "../../src/sources/ansible/index.js";
+import { loadInventoryRedacted, parseFacts, parsePlaybookDocument, readFactsInput, transformFactsFiles, transformInventory, transformPlaybook } from "../../src/sources/ansible/source.js";
 import { transformSsh } from "../../src/sources/ssh/transform.js";
 import { parseTerraformState } from "../../src/sources/terraform/parse.js";
 import { transformTerraform } from "../../src/sources/terraform/transform.js";

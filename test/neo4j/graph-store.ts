@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { reconcileSettings } from "../../src/config/schema.js";
-import { ingestAnsibleInventory } from "../../src/ingest/ansible.js";
-import { ingestTerraform } from "../../src/ingest/terraform.js";
+import { ingestAnsibleInventory } from "../../src/sources/ansible/ingest.js";
+import { ingestTerraform } from "../../src/sources/terraform/ingest.js";
 import type { Store } from "../../src/store/store.js";
 import { TEST_FIXTURES } from "../helpers/corpus.js";
 

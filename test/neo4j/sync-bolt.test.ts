@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ingestTerraform } from "../../src/ingest/terraform.js";
+import { ingestTerraform } from "../../src/sources/terraform/ingest.js";
 import { project } from "../../src/store/neo4j/project.js";
 import { lastChangeId, readGraph } from "../../src/store/neo4j/read.js";
 import { ACQUIRE_LOCK, MERGE_NODES, RELEASE_LOCK, SCHEMA_STATEMENTS } from "../../src/store/neo4j/statements.js";

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Observation, ObservationBatch } from "../../src/model/observation.js";
-import { collectProxmox, type ProxmoxConfig } from "../../src/sources/proxmox/index.js";
+import { collectProxmox, type ProxmoxConfig } from "../../src/sources/proxmox/source.js";
 import { commandWorks, requireService } from "../helpers/services.js";
 import { type ReplayRoute, type ReplayServer, startReplayServer } from "../helpers/replay-server.js";
 import { checkPveRequest, fixtureRoutes, makeTestPki, pveJson, pveRoute, syntheticClusterRoutes, TOKEN_ID, TOKEN_SECRET, type TestPki } from "./pve-replay.js";

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { proxmoxConfigFromEnv } from "../../src/sources/proxmox/index.js";
+import { proxmoxConfigFromEnv } from "../../src/sources/proxmox/source.js";
 import {
   agentInterfacesSchema,
   clusterStatusSchema,

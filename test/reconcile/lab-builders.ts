@@ -1,6 +1,6 @@
 import { strong, weak, type IdentityKey } from "../../src/model/keys.js";
 import type { Observation, ObservationBatch } from "../../src/model/observation.js";
-import { parseFacts, transformFactsFiles } from "../../src/sources/ansible/index.js";
+import { parseFacts, transformFactsFiles } from "../../src/sources/ansible/source.js";
 
 /**
  * Builders for identification scenarios. Facts go through the real parser and transform (the

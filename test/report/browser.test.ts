@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcileSettings } from "../../src/config/schema.js";
-import { ingestTerraform } from "../../src/ingest/terraform.js";
+import { ingestTerraform } from "../../src/sources/terraform/ingest.js";
 import { drawDiagram } from "../../src/report/diagram/draw.js";
 import { fitMermaid } from "../../src/report/diagram/fit.js";
 import { toMermaid } from "../../src/report/diagram/mermaid.js";

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcileSettings } from "../../src/config/schema.js";
 import { subgraph } from "../../src/graph/subgraph.js";
 import { walk } from "../../src/graph/walk.js";
-import { ingestTerraform } from "../../src/ingest/terraform.js";
+import { ingestTerraform } from "../../src/sources/terraform/ingest.js";
 import { drawDiagram, loadDiagram, neighbourhoodMermaid } from "../../src/report/diagram/draw.js";
 import { SAMPLE_INGEST_AT } from "../../src/report/samples.js";
 import { findCis, listCis } from "../../src/store/queries.js";

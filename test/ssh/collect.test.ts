@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:net";
 import { cpus, hostname, machine, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectSsh, type SshConfig } from "../../src/sources/ssh/index.js";
+import { collectSsh, type SshConfig } from "../../src/sources/ssh/source.js";
 import { freePort, keygen, type Sshd, sshdAvailability, startSshd } from "../helpers/sshd.js";
 
 const available = sshdAvailability();

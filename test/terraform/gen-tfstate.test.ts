@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { keyString } from "../../src/model/keys.js";
-import { parseTerraformState, transformTerraform } from "../../src/sources/terraform/index.js";
+import { parseTerraformState, transformTerraform } from "../../src/sources/terraform/source.js";
 import { generateState } from "../bench/gen-tfstate.mjs";
 
 describe("benchmark state generator", () => {

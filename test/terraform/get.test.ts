@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { readTerraformInput } from "../../src/sources/terraform/index.js";
+import { readTerraformInput } from "../../src/sources/terraform/source.js";
 import { CmdbError } from "../../src/util/errors.js";
 import { TEST_FIXTURES } from "../helpers/corpus.js";
 

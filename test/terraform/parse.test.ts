@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseTerraformState } from "../../src/sources/terraform/index.js";
+import { parseTerraformState } from "../../src/sources/terraform/source.js";
 import { CmdbError } from "../../src/util/errors.js";
 import { TEST_FIXTURES } from "../helpers/corpus.js";
 

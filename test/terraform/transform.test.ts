@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { keyString } from "../../src/model/keys.js";
 import type { Observation, ObservationBatch } from "../../src/model/observation.js";
-import { LINK_TYPES, MAX_UNPAIRED_FANOUT, parseTerraformState, transformTerraform } from "../../src/sources/terraform/index.js";
+import { LINK_TYPES, MAX_UNPAIRED_FANOUT, parseTerraformState, transformTerraform } from "../../src/sources/terraform/source.js";
 import { corpusDir, REPO_ROOT, TEST_FIXTURES } from "../helpers/corpus.js";
 
 const LOCAL = join(TEST_FIXTURES, "terraform");

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { reconcileSettings } from "../../src/config/schema.js";
-import { ingestAnsibleInventory } from "../../src/ingest/ansible.js";
+import { ingestAnsibleInventory } from "../../src/sources/ansible/ingest.js";
 import { ingestBatch } from "../../src/reconcile/ingest.js";
 import { redactUrl } from "../../src/store/engine.js";
 import { exportSnapshot } from "../../src/store/snapshot.js";

@@ -1,6 +1,7 @@
 import { dependencyEdges, reach } from "../../graph/reach.js";
 import { DEFAULT_STALE_AFTER_MS, staleReason } from "../../graph/marks.js";
 import { MACHINE_TYPES } from "../../model/ci-types.js";
+import { liveRecords } from "../../sources/registry.js";
 import type { Sql } from "../../store/engine.js";
 import { date } from "../../store/rows.js";
 import { sortKeys } from "../../util/canonical.js";
@@ -9,7 +10,7 @@ import type { CiRef, Counts, HealthOptions, HealthReport, Share } from "./types.
 
 const HOUR = 3_600_000;
 /** Sources that look at the running thing rather than at what was declared. */
-const DISCOVERY_SOURCES = ["proxmox", "ec2", "ssh", "ansible-facts"];
+const DISCOVERY_SOURCES = liveRecords();
 /** Attributes several sources report and should agree on. */
 const COMPARED = ["memory_mb", "cpu_cores", "cpu_sockets", "hostname", "fqdn", "os_name", "os_version", "kernel", "architecture", "instance_type", "image", "swap_mb", "ip_addresses", "mac_addresses"];
 const isProduction = (env: string | null) => env !== null && /^prod/i.test(env);

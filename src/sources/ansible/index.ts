@@ -1,47 +1,41 @@
 /**
- * Ansible inventory source: reads static inventories (INI, YAML/JSON, directories of them, with
- * group_vars/ and host_vars/) exactly as ansible-core 2.14's `ansible-inventory` does.
- *
- * - `loadInventory(paths)`: what `ansible-inventory -i P… --list` / `--host H` print, vault values
- *   as `{"__ansible_vault": …}`.
- * - `loadInventoryRedacted(paths)`: the same with vault values and secret variables replaced by
- *   REDACTED — the only form the ingest may keep.
- * - `transformInventory` (source "ansible"), `transformFactsFiles` / `transformFacts` (source
- *   "ansible-facts"), `transformPlaybook` (source "ansible-playbook", the callback's document):
- *   pure, to ObservationBatch. `buildDynamicInventory`: CMDB CIs as Ansible's `--list` JSON.
+ * Ansible: inventories (INI, YAML/JSON, directories with group_vars/ and host_vars/) read exactly as
+ * ansible-core's `ansible-inventory` does, facts (`ansible -m setup`, fact caches) and playbook runs
+ * (the callback plugin's document). The code loads on first use (source.ts). See README.md.
  */
-import { readInventorySources } from "./get.js";
-import { type AnsibleList, buildInventory, type ParsedInventory, redactHostVars, redactList } from "./transform.js";
-import type { VarsDict } from "./values.js";
+import type { SourceDefinition } from "../contract.js";
 
-export type { AnsibleList, ParsedInventory, SourceSnapshot } from "./transform.js";
-export { buildInventory, redactHostVars, redactList } from "./transform.js";
-export { readInventorySources } from "./get.js";
-export { UnsafeValue, VaultValue } from "./values.js";
-
-export async function loadInventory(paths: string[]): Promise<ParsedInventory> {
-  return buildInventory(await readInventorySources(paths));
-}
-
-export interface RedactedInventory {
-  list: AnsibleList;
-  hostVars(name: string): VarsDict;
-  warnings: string[];
-}
-
-export async function loadInventoryRedacted(paths: string[]): Promise<RedactedInventory> {
-  const inventory = await loadInventory(paths);
-  return {
-    list: redactList(inventory.list()),
-    hostVars: (name) => redactHostVars(inventory.hostVars(name)),
-    warnings: inventory.warnings,
-  };
-}
-
-export { type InventoryView, INVENTORY_SOURCE, transformInventory } from "./inventory-observe.js";
-export { type Facts, factsSchema, parseFacts } from "./facts-schema.js";
-export { FACTS_SOURCE, type FactsTarget, transformFacts, transformFactsFiles } from "./facts-transform.js";
-export { type FactsFile, readFactsInput } from "./facts-get.js";
-export { PLAYBOOK_FORMAT, PLAYBOOK_SOURCE, type PlaybookDocument, parsePlaybookDocument, playbookDocumentSchema, transformPlaybook } from "./playbook.js";
-export { ansibleHostOf, buildDynamicInventory, type DynamicInventory, defaultGroups, hostNameOf, type InventoryCi, safeGroupName } from "./dynamic-inventory.js";
-export { absolutePath, inventoryScope, stablePath } from "./scope.js";
+export const ansibleSource = {
+  name: "ansible",
+  description: "ingest an Ansible inventory: hosts, groups (ansible_group CIs) and MEMBER_OF edges, variables redacted",
+  reads: "files",
+  env: {},
+  records: [
+    { name: "ansible", scopes: "ansible:<inventory path>, ansible:<a> + <b> for several -i", precedence: 70 },
+    { name: "ansible-facts", scopes: "ansible-facts:<absolute path>, or --scope NAME", precedence: 40, live: true },
+    { name: "ansible-playbook", scopes: "ansible-playbook:<playbook path>", precedence: 50 },
+  ],
+  options: [{ flags: "-i, --inventory <path>", description: "inventory file, directory or host list (repeatable; several form one inventory, as in Ansible)", value: "list" }],
+  output: "runs",
+  commands: [
+    {
+      name: "ansible-facts",
+      description: "ingest Ansible facts: `ansible -m setup` output (file or -), or a jsonfile fact-cache / --tree directory",
+      argument: { name: "<path>", description: "facts JSON file, - for stdin, or a directory with one file per host" },
+      options: [
+        { flags: "--host <name>", description: "the inventory host name of a single facts file (default: the facts' host name)" },
+        { flags: "--prefix <prefix>", description: "fact_caching_prefix of the cache directory" },
+        { flags: "--scope <name>", description: "scope name instead of the path (e.g. when reading stdin)" },
+      ],
+      output: "runs",
+    },
+    {
+      name: "ansible-playbook",
+      description: "ingest one playbook run as written by the gitops_cmdb.cmdb.cmdb callback plugin (file or - for stdin)",
+      argument: { name: "[report]", description: "the callback's JSON document", default: "-" },
+      options: [],
+      output: "runs",
+    },
+  ],
+  load: async () => (await import("./source.js")).implementation,
+} as const satisfies SourceDefinition;

@@ -1,32 +1,27 @@
 /**
- * AWS EC2 live discovery: instances, VPCs, subnets, security groups, volumes and network
- * interfaces, one batch per account and region (see README.md). Credentials come from the SDK's
- * default chain (environment, profile, SSO, instance role).
+ * AWS EC2: instances, VPCs, subnets, security groups, volumes and network interfaces, read live
+ * with the SDK's default credential chain, one batch per account and region. The folder is aws/,
+ * the source is named ec2 (`cmdb ingest ec2`, `sources.ec2`). The code loads on first use
+ * (source.ts). See README.md.
  */
-import type { ObservationBatch } from "../../model/observation.js";
-import { UsageError } from "../../util/errors.js";
-import { type CollectError, type CollectOptions, readEc2 } from "./get.js";
-import { type Ec2Config, ec2ConfigSchema } from "./schema.js";
-import { toBatch } from "./transform.js";
+import type { SourceDefinition } from "../contract.js";
 
-export type { CollectError, CollectOptions } from "./get.js";
-export { type Ec2Config, ec2ConfigSchema } from "./schema.js";
-export { SOURCE, toBatch } from "./transform.js";
-
-export async function collectEc2(config: Ec2Config = {}, options: CollectOptions = {}): Promise<{ batches: ObservationBatch[]; errors: CollectError[] }> {
-  const checked = ec2ConfigSchema.safeParse(config);
-  if (!checked.success) {
-    const issue = checked.error.issues[0]!;
-    throw new UsageError(`invalid EC2 configuration: ${issue.path.join(".") || "(root)"}: ${issue.message}`, { where: "ec2" });
-  }
-  const { snapshots, errors } = await readEc2(checked.data, options);
-  const fallbackAccount = checked.data.profile ?? process.env.AWS_PROFILE ?? "default";
-  // A region where every call failed says nothing, not even whose it is: it has no batch, only errors.
-  const batches = snapshots
-    .filter((s) => [s.reservations, s.vpcs, s.subnets, s.securityGroups, s.volumes, s.networkInterfaces].some((l) => l !== undefined))
-    .map((s) => toBatch(s, fallbackAccount));
-  options.onProgress?.(
-    `ec2: ${batches.length} scope(s) collected, ${batches.filter((b) => b.complete).length} complete, ${batches.reduce((n, b) => n + b.observations.length, 0)} observations, ${errors.length} error(s)`,
-  );
-  return { batches, errors };
-}
+export const ec2Source = {
+  name: "ec2",
+  description: "read AWS EC2 with the SDK's default credential chain (environment, profile, SSO, instance role)",
+  reads: "api",
+  env: {
+    AWS_PROFILE: "shared-config profile (the SDK's default credential chain also reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)",
+    AWS_REGION: "the home region, where DescribeRegions is asked (the SDK's default chain; else us-east-1)",
+    AWS_ENDPOINT_URL_EC2: "a custom EC2 endpoint (also AWS_ENDPOINT_URL)",
+  },
+  records: [{ name: "ec2", scopes: "aws:<account>/<region>", precedence: 20, live: true }],
+  options: [
+    { flags: "--region <region>", description: "a region to read (repeatable; default: the configuration's, else every enabled region)", value: "list" },
+    { flags: "--profile <name>", description: "shared-config profile (default: $AWS_PROFILE)" },
+    { flags: "--concurrency <n>", description: "paginated listings at once (default 8)", value: "count" },
+  ],
+  output: "summary",
+  config: { schema: async () => (await import("./config.js")).ec2SectionSchema, description: "AWS EC2 accounts: one entry or a list (one per profile)" },
+  load: async () => (await import("./source.js")).implementation,
+} as const satisfies SourceDefinition;

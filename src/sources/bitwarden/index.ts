@@ -6,8 +6,11 @@
  */
 import type { SourceDefinition } from "../contract.js";
 
-export const bitwardenSource: SourceDefinition = {
+export const bitwardenSource = {
   name: "bitwarden",
+  reads: "api",
+  records: [{ name: "bitwarden", scopes: "bitwarden:<account>, with ?<filter> when filtered" }],
+  output: "runs",
   description: "read credentials' metadata (never their secrets) from Bitwarden or Vaultwarden: the bw CLI (BW_SESSION), a running bw serve, or an unencrypted export",
   env: { BW_SESSION: "the session key of an unlocked vault: export BW_SESSION=$(bw unlock --raw)" },
   options: [
@@ -18,5 +21,9 @@ export const bitwardenSource: SourceDefinition = {
     { flags: "--from-export <file>", description: "read an unencrypted JSON export (bw export --format json) instead" },
     { flags: "--bw <command>", description: "the bw executable (default: bw on PATH, else node_modules/.bin/bw)" },
   ],
+  config: {
+    schema: async () => (await import("./schema.js")).bitwardenConfigSchema,
+    description: "credentials' metadata from Bitwarden / Vaultwarden (the bw CLI with BW_SESSION, bw serve, or an export)",
+  },
   load: async () => (await import("./source.js")).implementation,
-};
+} as const satisfies SourceDefinition;

@@ -1,9 +1,10 @@
 import type { ObservationBatch } from "../../model/observation.js";
 import type { SourceImplementation, SourceRun } from "../contract.js";
+import { ingestRun, sourceTask } from "../../ingest/source.js";
 import { UsageError } from "../../util/errors.js";
 import { type ReadOptions, readVault, type VaultSnapshot } from "./get.js";
 import { type BitwardenConfig, bitwardenConfigSchema } from "./schema.js";
-import { chooseLinks, type LinkCandidate, toBatch, type TransformResult } from "./transform.js";
+import { chooseLinks, type LinkCandidate, SOURCE, toBatch, type TransformResult } from "./transform.js";
 
 export { type BitwardenConfig, bitwardenConfigSchema } from "./schema.js";
 export { type ReadOptions, readVault, type VaultSnapshot } from "./get.js";
@@ -50,14 +51,20 @@ export function bitwardenRun(config: BitwardenConfig): SourceRun {
   };
 }
 
+/** The command line's options as the source's configuration, checked. */
+export function fromOptions(options: Record<string, unknown>): SourceRun {
+  const raw: Record<string, unknown> = {};
+  for (const key of ["organization", "collection", "folder", "bwServe", "fromExport"] as const) if (options[key] !== undefined) raw[key] = options[key];
+  if (options.bw !== undefined) raw.command = options.bw;
+  return bitwardenRun(checkConfig(raw, "cmdb ingest bitwarden"));
+}
+
 export const implementation: SourceImplementation = {
-  fromOptions(options) {
-    const raw: Record<string, unknown> = {};
-    for (const key of ["organization", "collection", "folder", "bwServe", "fromExport"] as const) if (options[key] !== undefined) raw[key] = options[key];
-    if (options.bw !== undefined) raw.command = options.bw;
-    return bitwardenRun(checkConfig(raw, "cmdb ingest bitwarden"));
+  async ingest(_command, { options, env, onProgress }) {
+    // The options are checked when the run starts, with the store open.
+    return { kind: "runs", run: ({ store, settings }) => ingestRun(store, fromOptions(options), { settings, ...(env ? { env } : {}), ...(onProgress ? { onProgress } : {}) }) };
   },
-  fromConfig(section, where) {
-    return bitwardenRun(checkConfig(section, where));
+  async discover(section, where, context) {
+    return [sourceTask(SOURCE, bitwardenRun(checkConfig(section, where)), context.env)];
   },
 };

@@ -1,60 +1,30 @@
 /**
- * Proxmox VE live discovery: the cluster, its nodes, storages, QEMU VMs and LXC containers, read
- * through the API with an API token. One batch for the cluster, one per node (see README.md).
+ * Proxmox VE: the cluster, its nodes, storages, QEMU VMs and LXC containers, read live through the
+ * API with an API token. The code loads on first use (source.ts). See README.md.
  */
-import type { ObservationBatch } from "../../model/observation.js";
-import { UsageError } from "../../util/errors.js";
-import { type CollectError, type CollectOptions, readProxmox } from "./get.js";
-import { type ProxmoxConfig, proxmoxConfigSchema } from "./schema.js";
-import { toBatches } from "./transform.js";
+import type { SourceDefinition } from "../contract.js";
 
-export type { CollectError, CollectOptions } from "./get.js";
-export { type ProxmoxConfig, proxmoxConfigSchema } from "./schema.js";
-export { SOURCE, toBatches } from "./transform.js";
-
-export async function collectProxmox(config: ProxmoxConfig, options: CollectOptions = {}): Promise<{ batches: ObservationBatch[]; errors: CollectError[] }> {
-  const checked = proxmoxConfigSchema.safeParse(config);
-  if (!checked.success) {
-    const issue = checked.error.issues[0]!;
-    throw new UsageError(`invalid Proxmox configuration: ${issue.path.join(".") || "(root)"}: ${issue.message}`, { where: "proxmox" });
-  }
-  const { snapshot, errors } = await readProxmox(checked.data, options);
-  const batches = snapshot ? toBatches(snapshot) : [];
-  options.onProgress?.(
-    `proxmox: ${batches.length} scope(s) collected, ${batches.filter((b) => b.complete).length} complete, ${batches.reduce((n, b) => n + b.observations.length, 0)} observations, ${errors.length} error(s)`,
-  );
-  return { batches, errors };
-}
-
-const ENV = {
-  url: "PROXMOX_URL",
-  tokenId: "PROXMOX_TOKEN_ID",
-  tokenSecret: "PROXMOX_TOKEN_SECRET",
-  caFile: "PROXMOX_CA_FILE",
-  insecure: "PROXMOX_INSECURE",
-  concurrency: "PROXMOX_CONCURRENCY",
-} as const;
-
-/** The configuration from PROXMOX_URL, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET, PROXMOX_CA_FILE, PROXMOX_INSECURE (1/true) and PROXMOX_CONCURRENCY. */
-export function proxmoxConfigFromEnv(env: Record<string, string | undefined> = process.env): ProxmoxConfig {
-  const value = (name: string): string | undefined => (env[name] === "" ? undefined : env[name]);
-  const insecure = value(ENV.insecure);
-  const concurrency = value(ENV.concurrency);
-  const raw = {
-    url: value(ENV.url),
-    tokenId: value(ENV.tokenId),
-    tokenSecret: value(ENV.tokenSecret),
-    caFile: value(ENV.caFile),
-    insecure: insecure === undefined ? undefined : /^(1|true|yes)$/i.test(insecure),
-    concurrency: concurrency === undefined ? undefined : Number(concurrency),
-  };
-  const checked = proxmoxConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
-  if (checked.success) return checked.data;
-  const issue = checked.error.issues[0]!;
-  const field = issue.path[0] as keyof typeof ENV | undefined;
-  const name = field ? ENV[field] : "PROXMOX_*";
-  throw new UsageError(issue.code === "invalid_type" ? `${name} is not set` : `${name} is invalid: expected ${issue.message}`, {
-    where: "environment",
-    hint: "set PROXMOX_URL, PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET (an API token: Datacenter → Permissions → API Tokens)",
-  });
-}
+export const proxmoxSource = {
+  name: "proxmox",
+  description: "read a Proxmox VE cluster through its API (PROXMOX_URL, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET, or sources.proxmox in the configuration)",
+  reads: "api",
+  env: {
+    PROXMOX_URL: "the API endpoint, https://host:8006",
+    PROXMOX_TOKEN_ID: "API token id, USER@REALM!TOKENID",
+    PROXMOX_TOKEN_SECRET: "API token secret",
+    PROXMOX_CA_FILE: "CA certificate that signed the API's certificate",
+    PROXMOX_INSECURE: "1, true or yes: do not verify the API's TLS certificate",
+  },
+  records: [{ name: "proxmox", scopes: "proxmox:<cluster> for the cluster, proxmox:<cluster>/<node> for each node", precedence: 10, live: true }],
+  options: [
+    { flags: "--url <url>", description: "the API endpoint, https://host:8006 (default: $PROXMOX_URL, else the configuration)" },
+    { flags: "--token-id <id>", description: "API token id USER@REALM!TOKENID (default: $PROXMOX_TOKEN_ID); the secret only from $PROXMOX_TOKEN_SECRET or the configuration" },
+    { flags: "--ca-file <pem>", description: "CA certificate that signed the API's certificate (default: $PROXMOX_CA_FILE)" },
+    { flags: "--insecure", description: "do not verify the API's TLS certificate" },
+    { flags: "--concurrency <n>", description: "requests at once (default 8)", value: "count" },
+    { flags: "--name <name>", description: "the configuration entry to read (sources.proxmox[].name)" },
+  ],
+  output: "summary",
+  config: { schema: async () => (await import("./config.js")).proxmoxSectionSchema, description: "Proxmox VE clusters: one entry or a list" },
+  load: async () => (await import("./source.js")).implementation,
+} as const satisfies SourceDefinition;

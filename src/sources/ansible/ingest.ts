@@ -1,6 +1,6 @@
-import type { ReconcileSettings } from "../config/schema.js";
-import { MACHINE_TYPES } from "../model/index.js";
-import { ingestBatch, type IngestResult, newRunId, recordFailure } from "../reconcile/ingest.js";
+import type { ReconcileSettings } from "../../config/schema.js";
+import { MACHINE_TYPES } from "../../model/index.js";
+import { ingestBatch, type IngestResult, newRunId, recordFailure } from "../../reconcile/ingest.js";
 import {
   absolutePath,
   buildDynamicInventory,
@@ -16,9 +16,9 @@ import {
   transformFactsFiles,
   transformInventory,
   transformPlaybook,
-} from "../sources/ansible/index.js";
-import { machineCis } from "../store/queries.js";
-import type { Store } from "../store/store.js";
+} from "./source.js";
+import { machineCis } from "../../store/queries.js";
+import type { Store } from "../../store/store.js";
 
 interface Common {
   settings: ReconcileSettings;

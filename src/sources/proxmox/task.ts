@@ -1,10 +1,13 @@
-import type { ProxmoxEntry } from "../config/sources.js";
-import type { IngestContext, Ingested, LiveTask } from "../discover/task.js";
-import { ingestOne } from "../discover/task.js";
-import type { ObservationBatch } from "../model/observation.js";
-import type { SecretResolver } from "../secrets/index.js";
-import { collectProxmox, type ProxmoxConfig, proxmoxConfigSchema, SOURCE } from "../sources/proxmox/index.js";
-import { CmdbError } from "../util/errors.js";
+import { entries } from "../../config/fields.js";
+import type { DiscoverContext, IngestContext, Ingested, LiveTask } from "../../discover/task.js";
+import { ingestOne } from "../../discover/task.js";
+import type { ObservationBatch } from "../../model/observation.js";
+import type { SecretResolver } from "../../secrets/index.js";
+import { CmdbError, UsageError } from "../../util/errors.js";
+import type { ProxmoxEntry, ProxmoxSection } from "./config.js";
+import { type ProxmoxConfig, proxmoxConfigSchema } from "./schema.js";
+import { collectProxmox } from "./source.js";
+import { SOURCE } from "./transform.js";
 
 export interface ProxmoxTaskOptions {
   /** As written in the configuration: url, tokenId and tokenSecret may be secret references. */
@@ -108,4 +111,64 @@ export async function ingestProxmoxBatches(batches: ObservationBatch[], context:
     if (result) out.results.push(result);
   }
   return out;
+}
+
+export interface ProxmoxFlags {
+  url?: string;
+  tokenId?: string;
+  caFile?: string;
+  insecure?: boolean;
+  concurrency?: number;
+  name?: string;
+}
+
+/**
+ * `cmdb ingest proxmox`: the cluster named by --url or PROXMOX_URL (token from PROXMOX_TOKEN_ID /
+ * PROXMOX_TOKEN_SECRET), else the configuration's entries (--name picks one); flags win over both.
+ */
+export async function proxmoxTasks(ctx: DiscoverContext, flags: ProxmoxFlags): Promise<LiveTask[]> {
+  const env = (name: string) => (ctx.env[name] === "" ? undefined : ctx.env[name]);
+  const override = (entry: ProxmoxEntry): ProxmoxEntry => ({
+    ...entry,
+    ...(flags.caFile ? { caFile: flags.caFile } : {}),
+    ...(flags.insecure ? { insecure: true } : {}),
+    ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+  });
+  const url = flags.url ?? env("PROXMOX_URL");
+  if (url) {
+    const entry = override({
+      url,
+      tokenId: flags.tokenId ?? env("PROXMOX_TOKEN_ID") ?? "",
+      tokenSecret: env("PROXMOX_TOKEN_SECRET") ?? "",
+      ...(env("PROXMOX_CA_FILE") ? { caFile: env("PROXMOX_CA_FILE")! } : {}),
+      ...(/^(1|true|yes)$/i.test(env("PROXMOX_INSECURE") ?? "") ? { insecure: true } : {}),
+      ...(flags.name ? { name: flags.name } : {}),
+    });
+    ctx.resolver.remember(entry.tokenSecret);
+    const names: Record<string, string> = { url: "--url / PROXMOX_URL", tokenId: "--token-id / PROXMOX_TOKEN_ID", tokenSecret: "PROXMOX_TOKEN_SECRET", caFile: "--ca-file / PROXMOX_CA_FILE" };
+    const { name: _label, ...config } = entry;
+    const checked = proxmoxConfigSchema.safeParse(config);
+    if (!checked.success) {
+      const issue = checked.error.issues[0]!;
+      const field = String(issue.path[0] ?? "");
+      const missing = (config as Record<string, unknown>)[field] === "";
+      throw new UsageError(missing ? `${names[field] ?? field} is not set` : `${names[field] ?? field}: ${issue.message}`, {
+        where: "environment",
+        hint: "set PROXMOX_URL, PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET (an API token: Datacenter → Permissions → API Tokens), or name clusters in the configuration's sources.proxmox",
+      });
+    }
+    return [proxmoxTask({ entry, where: "environment", resolver: ctx.resolver })];
+  }
+  const configured = ctx.config.sources?.proxmox as ProxmoxSection | undefined;
+  const list = entries(configured);
+  const picked = list.map((entry, i) => ({ entry, i })).filter(({ entry }) => !flags.name || entry.name === flags.name);
+  if (picked.length === 0) {
+    throw new UsageError(flags.name ? `no sources.proxmox entry is named ${JSON.stringify(flags.name)}` : "no Proxmox cluster to read", {
+      where: flags.name ? ctx.configPath : "environment",
+      hint: "set PROXMOX_URL, PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET, pass --url, or name clusters in the configuration's sources.proxmox",
+    });
+  }
+  return picked.map(({ entry, i }) =>
+    proxmoxTask({ entry: override(entry), where: `${ctx.configPath}: sources.proxmox${Array.isArray(configured) ? `[${i}]` : ""}`, resolver: ctx.resolver }),
+  );
 }

@@ -1,14 +1,14 @@
-import { parseDuration } from "../config/duration.js";
-import { type SshSection, sshTargetSchema } from "../config/sources.js";
-import { ingestInOrder, type LiveTask, type Problem } from "../discover/task.js";
-import { MACHINE_TYPES } from "../model/ci-types.js";
-import { parseKey } from "../model/keys.js";
-import { type ObservationRow, observationFromRow } from "../store/rows.js";
-import { type CiFilter, listCis } from "../store/queries.js";
-import type { Store } from "../store/store.js";
-import { collectSsh, type SshConfig, type SshHost, SSH_SOURCE } from "../sources/ssh/index.js";
-import { jumpSchema } from "../sources/ssh/schema.js";
-import { UsageError } from "../util/errors.js";
+import { parseDuration } from "../../config/duration.js";
+import { type DiscoverContext, ingestInOrder, type LiveTask, type Problem } from "../../discover/task.js";
+import { MACHINE_TYPES } from "../../model/ci-types.js";
+import { parseKey } from "../../model/keys.js";
+import { type ObservationRow, observationFromRow } from "../../store/rows.js";
+import { type CiFilter, listCis } from "../../store/queries.js";
+import type { Store } from "../../store/store.js";
+import { UsageError } from "../../util/errors.js";
+import { type SshSection, sshTargetSchema } from "./config.js";
+import { jumpSchema, type SshConfig, type SshHost } from "./schema.js";
+import { collectSsh, SSH_SOURCE } from "./source.js";
 
 export const SSH_SCOPE = (host: Pick<SshHost, "host" | "name">): string => `${SSH_SOURCE}:${host.name ?? host.host}`;
 
@@ -204,4 +204,13 @@ export function sshOverrides(flags: SshFlags): SshOverrides {
     ...pick("concurrency", flags.concurrency),
     ...pick("timeoutMs", timeoutMs),
   };
+}
+
+/** `cmdb ingest ssh`: hosts from --host, else the configuration; plus the CMDB's with --from-cmdb. */
+export async function sshTasks(ctx: DiscoverContext, overrides: SshOverrides): Promise<LiveTask[]> {
+  const { config, warnings } = await sshConfigFor(ctx.store, ctx.config.sources?.ssh as SshSection | undefined, overrides, `${ctx.configPath}: sources.ssh`);
+  if (config.hosts.length === 0 && overrides.fromCmdb === undefined) {
+    throw new UsageError("no SSH hosts to collect", { hint: "name hosts with --host user@host:port, sources.ssh.hosts in the configuration, or --from-cmdb" });
+  }
+  return [sshTask(config, warnings)];
 }

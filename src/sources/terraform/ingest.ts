@@ -1,9 +1,12 @@
-import type { ReconcileSettings } from "../config/schema.js";
-import { ingestBatch, type IngestResult } from "../reconcile/ingest.js";
-import { configAddress } from "../sources/terraform/address.js";
-import { type DirectoryState, type ParsedState, parseTerraformState, readTerraformInput, stateOfDirectory, transformTerraform } from "../sources/terraform/index.js";
-import type { Store } from "../store/store.js";
-import { CmdbError } from "../util/errors.js";
+import type { ReconcileSettings } from "../../config/schema.js";
+import { ingestBatch, type IngestResult } from "../../reconcile/ingest.js";
+import type { Store } from "../../store/store.js";
+import { CmdbError } from "../../util/errors.js";
+import { configAddress } from "./address.js";
+import { type DirectoryState, stateOfDirectory } from "./backend.js";
+import { readTerraformInput } from "./get.js";
+import { type ParsedState, parseTerraformState } from "./parse.js";
+import { transformTerraform } from "./transform.js";
 
 export interface TerraformIngestOptions {
   /** A file, `-` (stdin), an HTTP backend URL or s3://bucket/key; ignored when `dir` is given. */

@@ -1,7 +1,10 @@
-import type { Ec2Entry } from "../config/sources.js";
-import { type Collected, type IngestContext, ingestInOrder, type LiveTask } from "../discover/task.js";
-import { collectEc2, type Ec2Config, ec2ConfigSchema, SOURCE } from "../sources/aws/index.js";
-import { CmdbError } from "../util/errors.js";
+import { entries } from "../../config/fields.js";
+import { type Collected, type DiscoverContext, type IngestContext, ingestInOrder, type LiveTask } from "../../discover/task.js";
+import { CmdbError } from "../../util/errors.js";
+import type { Ec2Entry, Ec2Section } from "./config.js";
+import { type Ec2Config, ec2ConfigSchema } from "./schema.js";
+import { collectEc2 } from "./source.js";
+import { SOURCE } from "./transform.js";
 
 export interface Ec2TaskOptions {
   entry: Ec2Entry;
@@ -60,4 +63,26 @@ async function ec2FailedScopes(collected: Collected | undefined, context: Ingest
   // The regions themselves are unknown: every scope this profile had failed with them.
   if (regionsUnknown && !configured) for (const scope of known.length > 0 ? known.map((s) => s.scope) : [`aws:${profile}`]) scopes.add(scope);
   return [...scopes].sort();
+}
+
+export interface Ec2Flags {
+  region: string[];
+  profile?: string;
+  concurrency?: number;
+}
+
+/** `cmdb ingest ec2`: the configuration's accounts (or the default credential chain's), with --region / --profile / --concurrency over them. */
+export async function ec2Tasks(ctx: DiscoverContext, flags: Ec2Flags): Promise<LiveTask[]> {
+  const configured = ctx.config.sources?.ec2 as Ec2Section | undefined;
+  let list = entries(configured).map((entry, i) => ({ entry, where: `${ctx.configPath}: sources.ec2${Array.isArray(configured) ? `[${i}]` : ""}` }));
+  if (flags.profile) list = list.filter(({ entry }) => entry.profile === flags.profile);
+  if (list.length === 0) list = [{ entry: flags.profile ? { profile: flags.profile } : {}, where: "command line" }];
+  return list.map(({ entry, where }) => {
+    const merged: Ec2Entry = {
+      ...entry,
+      ...(flags.region.length > 0 ? { regions: flags.region } : {}),
+      ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+    };
+    return ec2Task({ entry: merged, where, env: ctx.env });
+  });
 }

@@ -1,4 +1,4 @@
-import { terminalSafe } from "../util/terminal.js";
+import { terminalSafe } from "./terminal.js";
 
 /** A plain text table: columns padded to their widest cell, no borders, friendly to grep and CI logs. */
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {

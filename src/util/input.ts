@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { fileError, UsageError } from "../util/errors.js";
+import { fileError, UsageError } from "./errors.js";
 
 /** Reads a file, or stdin for `-`. With `usage`, a file that cannot be read is a usage error (exit 2). */
 export async function readInput(file: string, options: { usage?: boolean } = {}): Promise<string> {
