@@ -6,8 +6,22 @@ import { loadInventoryRedacted, parseFacts, parsePlaybookDocument, readFactsInpu
 import { transformSsh } from "../../src/sources/ssh/transform.js";
 import { parseTerraformState } from "../../src/sources/terraform/parse.js";
 import { transformTerraform } from "../../src/sources/terraform/transform.js";
+import { readVault } from "../../src/sources/bitwarden/get.js";
+import { checkConfig } from "../../src/sources/bitwarden/source.js";
+import { toBatch as bitwardenBatch } from "../../src/sources/bitwarden/transform.js";
+import {
+  agentInterfacesSchema,
+  clusterStatusSchema,
+  guestConfigSchema,
+  guestListSchema,
+  nodeListSchema,
+  parseAnswer,
+  storageListSchema,
+  vmResourcesSchema,
+} from "../../src/sources/proxmox/schema.js";
+import { type ProxmoxSnapshot, toBatches as proxmoxBatches } from "../../src/sources/proxmox/transform.js";
 import { CmdbError } from "../../src/util/errors.js";
-import { REPO_ROOT, TEST_FIXTURES } from "../helpers/corpus.js";
+import { corpusDir, REPO_ROOT, TEST_FIXTURES } from "../helpers/corpus.js";
 
 /**
  * A seeded fuzzer over every parser that reads outside input: real inputs from the fixtures,
@@ -43,10 +57,79 @@ const read = (dir: string, filter: (name: string) => boolean) =>
     .sort()
     .map((name) => ({ name, bytes: readFileSync(join(dir, name)) }));
 
+/** The endpoint a recorded Proxmox answer comes from, by its file name; undefined for answers the source never asks for. */
+export function proxmoxEndpoint(name: string): keyof typeof PVE_SCHEMAS | undefined {
+  if (/agent/.test(name)) return "agent";
+  if (/config/.test(name) && !/^storage-config/.test(name)) return "config";
+  if (/^cluster-status/.test(name)) return "clusterStatus";
+  if (/^cluster-resources/.test(name)) return "vmResources";
+  if (/storage/.test(name) && !/^storage-config/.test(name)) return "storages";
+  if (/^nodes/.test(name)) return "nodeList";
+  if (/qemu|lxc/.test(name) && !/status|interfaces|config/.test(name)) return "guests";
+  return undefined;
+}
+
+const PVE_SCHEMAS = {
+  clusterStatus: clusterStatusSchema,
+  nodeList: nodeListSchema,
+  vmResources: vmResourcesSchema,
+  guests: guestListSchema,
+  storages: storageListSchema,
+  config: guestConfigSchema,
+  agent: agentInterfacesSchema,
+};
+
+/**
+ * One Proxmox answer as the collector reads it after the HTTP layer: the body as the client parses
+ * it, its `data`
+ * through the source's zod schema, and into a one-node snapshot that the transform turns into batches.
+ */
+async function proxmoxAnswer(bytes: Buffer, endpoint: keyof typeof PVE_SCHEMAS): Promise<unknown> {
+  // As proxmox-api reads a JSON answer: Response.json() (UTF-8, a BOM dropped); a body that is not JSON becomes `{ data: null }`.
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    body = { data: null };
+  }
+  const data = body !== null && typeof body === "object" ? (body as { data?: unknown }).data : undefined;
+  const where = `fuzz GET ${endpoint}`;
+  const snapshot: ProxmoxSnapshot = {
+    endpoint: "pve.fuzz:8006",
+    clusterStatus: [{ type: "cluster", name: "fuzz", nodes: 1, quorate: true }, { type: "node", name: "pve1", online: true, local: true, nodeid: 1 }],
+    nodeList: [{ node: "pve1", status: "online" }],
+    haStates: new Map(),
+    nodes: [{ node: "pve1", online: true, guests: [{ kind: "qemu", entry: { vmid: 100, name: "vm", status: "running" }, config: { name: "vm", net0: "virtio=BC:24:11:00:00:01,bridge=vmbr0" } }], failures: [], warnings: [] }],
+    clusterFailures: [],
+  };
+  const node = snapshot.nodes[0]!;
+  const guest = node.guests[0]!;
+  if (endpoint === "clusterStatus") snapshot.clusterStatus = parseAnswer(clusterStatusSchema, data, where);
+  else if (endpoint === "nodeList") snapshot.nodeList = parseAnswer(nodeListSchema, data, where);
+  else if (endpoint === "vmResources") snapshot.haStates = new Map(parseAnswer(vmResourcesSchema, data, where).filter((r) => r.vmid !== undefined && r.hastate).map((r) => [r.vmid!, r.hastate!]));
+  else if (endpoint === "guests") node.guests = parseAnswer(guestListSchema, data, where).map((entry, i) => ({ kind: i % 2 ? "lxc" : "qemu", entry, config: { hostname: `g${i}` } }));
+  else if (endpoint === "storages") node.storages = parseAnswer(storageListSchema, data, where);
+  else if (endpoint === "config") guest.config = parseAnswer(guestConfigSchema, data, where);
+  else {
+    const answer = parseAnswer(agentInterfacesSchema, data, where);
+    if (Array.isArray(answer.result)) guest.agent = answer.result;
+  }
+  return proxmoxBatches(snapshot);
+}
+
+/** Recorded answers of `kind` from the shared corpus and `local` (test/fixtures), or none with the corpus's printed note. */
+function recorded(kind: string, local: string[], filter: (name: string) => boolean): { name: string; bytes: Buffer }[] {
+  const shared = corpusDir(kind);
+  return [...(shared ? read(shared, filter) : []), ...local.flatMap((dir) => read(join(TEST_FIXTURES, dir), filter).map((i) => ({ ...i, name: `${dir}/${i.name}` })))];
+}
+
 export function targets(): Target[] {
   const tf = join(TEST_FIXTURES, "terraform");
   const ansible = join(TEST_FIXTURES, "ansible");
-  return [
+  const pveInputs = recorded("proxmox", ["proxmox/lab", "proxmox/testcluster"], (n) => n.endsWith(".json") && n !== "routes.json" && proxmoxEndpoint(n) !== undefined);
+  const bwFilter = (n: string) => n.endsWith(".json");
+  const bwInputs = recorded("bitwarden", ["bitwarden"], bwFilter);
+  const all: Target[] = [
     {
       name: "terraform state",
       inputs: read(tf, (n) => /\.(tfstate|json)$/.test(n)),
@@ -92,7 +175,36 @@ export function targets(): Target[] {
       fileName: (n) => n,
       run: async (_bytes, file) => loadConfig(file, {}),
     },
+    {
+      name: "proxmox answer",
+      inputs: pveInputs,
+      fileName: (n) => basename(n),
+      run: async (bytes, file) => proxmoxAnswer(bytes, proxmoxEndpoint(basename(file).replace(/^\d+-/, ""))!),
+    },
+    {
+      name: "bitwarden export",
+      inputs: bwInputs.filter((i) => /export/.test(i.name)),
+      fileName: (n) => basename(n),
+      run: async (_bytes, file) => bitwardenBatch(await readVault(checkConfig({ fromExport: file }))),
+    },
+    {
+      // What readCli does with `bw list items`: JSON, an array, then the transform.
+      name: "bw list items",
+      inputs: bwInputs.filter((i) => /items|bw-get-item/.test(i.name)),
+      fileName: (n) => basename(n),
+      run: async (bytes, file) => {
+        let items: unknown;
+        try {
+          items = JSON.parse(bytes.toString("utf8"));
+        } catch {
+          throw new CmdbError("`bw list items` did not answer JSON", { where: file });
+        }
+        if (!Array.isArray(items)) throw new CmdbError("`bw list items` did not answer a JSON array", { where: file });
+        return bitwardenBatch({ via: "cli", account: "vault.fuzz/ops@fuzz", filter: {}, items, folders: [], collections: [], organizations: [] });
+      },
+    },
   ];
+  return all.filter((t) => t.inputs.length > 0);
 }
 
 const MUTATIONS: [string, (b: Buffer, r: () => number) => Buffer][] = [
@@ -145,18 +257,32 @@ function replaceValue(b: Buffer, r: () => number, value: string): Buffer {
   return Buffer.from(text.slice(0, start) + value + text.slice(start + s[1]!.length));
 }
 
+export interface FuzzCase {
+  target: string;
+  input: string;
+  mutation: string;
+  seed: number;
+}
+
 export interface FuzzOutcome {
   cases: number;
   ok: number;
   clearErrors: number;
-  crashes: { target: string; input: string; mutation: string; seed: number; error: string }[];
+  crashes: (FuzzCase & { error: string })[];
+  /** Cases that took longer than the per-case bound (measured: a case is synchronous code, so it is judged when it ends). */
+  hangs: (FuzzCase & { ms: number })[];
+  /** The slowest cases, slowest first. */
+  slowest: (FuzzCase & { ms: number })[];
 }
+
+/** The per-case bound: FUZZ_CASE_MS, 10 s by default (a linear parser takes well under a second on the largest mutated input). */
+export const CASE_BOUND_MS = Number(process.env.FUZZ_CASE_MS ?? 10_000);
 
 /** Runs `cases` cases from `seed` (or until `deadline`), each case reproducible from its own seed. */
 export async function fuzz(seed: number, cases: number, deadline = Number.POSITIVE_INFINITY): Promise<FuzzOutcome> {
   const all = targets();
   const dir = mkdtempSync(join(tmpdir(), "cmdb-fuzz-"));
-  const outcome: FuzzOutcome = { cases: 0, ok: 0, clearErrors: 0, crashes: [] };
+  const outcome: FuzzOutcome = { cases: 0, ok: 0, clearErrors: 0, crashes: [], hangs: [], slowest: [] };
   try {
     for (let i = 0; i < cases && Date.now() < deadline; i++) {
       const caseSeed = (seed + i * 7919) >>> 0;
@@ -170,14 +296,22 @@ export async function fuzz(seed: number, cases: number, deadline = Number.POSITI
       // A case that kills the process (V8 aborts on some allocations) is named here before it runs.
       if (process.env.FUZZ_TRACE) appendFileSync(process.env.FUZZ_TRACE, `${caseSeed} ${target.name} ${input.name} ${mutation}\n`);
       outcome.cases++;
+      const which: FuzzCase = { target: target.name, input: input.name, mutation, seed: caseSeed };
+      const started = performance.now();
       try {
         await target.run(bytes, file);
         outcome.ok++;
       } catch (error) {
         if (error instanceof CmdbError && !error.describe().includes("\n")) outcome.clearErrors++;
-        else outcome.crashes.push({ target: target.name, input: input.name, mutation, seed: caseSeed, error: error instanceof Error ? `${error.name}: ${error.message.slice(0, 300)}` : String(error) });
+        else outcome.crashes.push({ ...which, error: error instanceof Error ? `${error.name}: ${error.message.slice(0, 300)}` : String(error) });
       } finally {
         rmSync(file, { force: true });
+        const ms = Math.round(performance.now() - started);
+        if (ms > CASE_BOUND_MS) outcome.hangs.push({ ...which, ms });
+        if (outcome.slowest.length < 5 || ms > outcome.slowest[4]!.ms) {
+          outcome.slowest.push({ ...which, ms });
+          outcome.slowest.sort((a, b) => b.ms - a.ms).splice(5);
+        }
       }
     }
   } finally {
