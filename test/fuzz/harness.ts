@@ -257,6 +257,15 @@ function replaceValue(b: Buffer, r: () => number, value: string): Buffer {
   return Buffer.from(text.slice(0, start) + value + text.slice(start + s[1]!.length));
 }
 
+/** The case of one seed: which parser, which input, which mutation, and the mutated bytes. */
+export function caseOf(caseSeed: number, all: Target[] = targets()): { target: Target; input: { name: string; bytes: Buffer }; mutation: string; bytes: Buffer } {
+  const r = rng(caseSeed);
+  const target = pick(r, all);
+  const input = pick(r, target.inputs);
+  const [mutation, mutate] = pick(r, MUTATIONS);
+  return { target, input, mutation, bytes: mutate(input.bytes, r) };
+}
+
 export interface FuzzCase {
   target: string;
   input: string;
@@ -286,11 +295,7 @@ export async function fuzz(seed: number, cases: number, deadline = Number.POSITI
   try {
     for (let i = 0; i < cases && Date.now() < deadline; i++) {
       const caseSeed = (seed + i * 7919) >>> 0;
-      const r = rng(caseSeed);
-      const target = pick(r, all);
-      const input = pick(r, target.inputs);
-      const [mutation, mutate] = pick(r, MUTATIONS);
-      const bytes = mutate(input.bytes, r);
+      const { target, input, mutation, bytes } = caseOf(caseSeed, all);
       const file = join(dir, `${i}-${basename(target.fileName(input.name))}`);
       writeFileSync(file, bytes);
       // A case that kills the process (V8 aborts on some allocations) is named here before it runs.
