@@ -266,6 +266,13 @@ export function caseOf(caseSeed: number, all: Target[] = targets()): { target: T
   return { target, input, mutation, bytes: mutate(input.bytes, r) };
 }
 
+/** One seeded mutation of `bytes` (for properties that pick their own inputs). */
+export function mutateSeeded(bytes: Buffer, caseSeed: number): { mutation: string; bytes: Buffer } {
+  const r = rng(caseSeed);
+  const [mutation, mutate] = pick(r, MUTATIONS);
+  return { mutation, bytes: mutate(bytes, r) };
+}
+
 export interface FuzzCase {
   target: string;
   input: string;
