@@ -21,7 +21,9 @@ import {
 } from "../../src/sources/proxmox/schema.js";
 import { type ProxmoxSnapshot, toBatches as proxmoxBatches } from "../../src/sources/proxmox/transform.js";
 import { CmdbError } from "../../src/util/errors.js";
+import { emptyAnswer, isolateAwsEnv, xml } from "../aws/ec2-replay.js";
 import { corpusDir, REPO_ROOT, TEST_FIXTURES } from "../helpers/corpus.js";
+import { type ReplayServer, startReplayServer } from "../helpers/replay-server.js";
 
 /**
  * A seeded fuzzer over every parser that reads outside input: real inputs from the fixtures,
@@ -49,6 +51,8 @@ interface Target {
   /** The file name the mutated input is written to (some parsers pick the format by extension). */
   fileName: (input: string) => string;
   run: Parser;
+  /** Ends what the target started (a replay server). */
+  close?: () => Promise<void>;
 }
 
 const read = (dir: string, filter: (name: string) => boolean) =>
@@ -117,6 +121,63 @@ async function proxmoxAnswer(bytes: Buffer, endpoint: keyof typeof PVE_SCHEMAS):
   return proxmoxBatches(snapshot);
 }
 
+const EC2_ACTIONS: Record<string, string> = {
+  "describe-instances": "DescribeInstances",
+  "describe-vpcs": "DescribeVpcs",
+  "describe-subnets": "DescribeSubnets",
+  "describe-security-groups": "DescribeSecurityGroups",
+  "describe-volumes": "DescribeVolumes",
+  "describe-network-interfaces": "DescribeNetworkInterfaces",
+};
+
+/** The EC2 Action a recorded answer is of, by its file name. */
+export function ec2Action(name: string): string | undefined {
+  return Object.entries(EC2_ACTIONS).find(([prefix]) => basename(name).replace(/^(\d+-)?([a-z]+-[a-z]+-\d-)?/, "").startsWith(prefix))?.[1];
+}
+
+/**
+ * EC2 answers through the real SDK: a local replay server answers the Action of the mutated
+ * recording with its bytes (the first page; a NextToken it names gets an empty page) and every
+ * other Action with an empty list, and collectEc2 reads one region from it. A failed call is
+ * recorded by the collector as one error; a message of more than one line is a crash here.
+ */
+function ec2Target(inputs: { name: string; bytes: Buffer }[]): Target {
+  let server: Promise<ReplayServer> | undefined;
+  let restore: (() => void) | undefined;
+  let answer: { action: string; body: string } | undefined;
+  return {
+    name: "ec2 answer",
+    inputs,
+    fileName: (n) => basename(n),
+    run: async (bytes, file) => {
+      server ??= startReplayServer({
+        routes: [
+          {
+            name: "ec2",
+            match: () => true,
+            reply: (request) => {
+              const action = request.form.get("Action") ?? "";
+              return answer && action === answer.action && !request.form.get("NextToken") ? xml(answer.body) : emptyAnswer(action);
+            },
+          },
+        ],
+      });
+      const { url } = await server;
+      restore ??= isolateAwsEnv(url);
+      answer = { action: ec2Action(file)!, body: bytes.toString("utf8") };
+      const { collectEc2 } = await import("../../src/sources/aws/index.js");
+      const result = await collectEc2({ regions: ["us-east-1"], endpoint: url, concurrency: 6 });
+      const multiLine = result.errors.find((e) => e.message.includes("\n"));
+      if (multiLine) throw new Error(`a collect error of more than one line: ${multiLine.where}: ${multiLine.message}`);
+      return result;
+    },
+    close: async () => {
+      restore?.();
+      if (server) await (await server).close();
+    },
+  };
+}
+
 /** Recorded answers of `kind` from the shared corpus and `local` (test/fixtures), or none with the corpus's printed note. */
 function recorded(kind: string, local: string[], filter: (name: string) => boolean): { name: string; bytes: Buffer }[] {
   const shared = corpusDir(kind);
@@ -129,6 +190,7 @@ export function targets(): Target[] {
   const pveInputs = recorded("proxmox", ["proxmox/lab", "proxmox/testcluster"], (n) => n.endsWith(".json") && n !== "routes.json" && proxmoxEndpoint(n) !== undefined);
   const bwFilter = (n: string) => n.endsWith(".json");
   const bwInputs = recorded("bitwarden", ["bitwarden"], bwFilter);
+  const ec2Inputs = recorded("ec2", ["ec2/recorded", "ec2/lab"], (n) => n.endsWith(".xml") && ec2Action(n) !== undefined);
   const all: Target[] = [
     {
       name: "terraform state",
@@ -203,6 +265,7 @@ export function targets(): Target[] {
         return bitwardenBatch({ via: "cli", account: "vault.fuzz/ops@fuzz", filter: {}, items, folders: [], collections: [], organizations: [] });
       },
     },
+    ec2Target(ec2Inputs),
   ];
   return all.filter((t) => t.inputs.length > 0);
 }
@@ -328,6 +391,7 @@ export async function fuzz(seed: number, cases: number, deadline = Number.POSITI
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    for (const target of all) await target.close?.();
   }
   return outcome;
 }
