@@ -61,7 +61,14 @@ function redactString(value: string, depth: number): string {
       return redactText(value);
     }
     if (parsed !== null && typeof parsed === "object") {
-      const redacted = walk(parsed, depth + 1);
+      let redacted: unknown;
+      try {
+        redacted = walk(parsed, depth + 1);
+      } catch (error) {
+        // A document nested too deep to look through for secrets is not kept: it may hold one.
+        if (error instanceof RangeError) return REDACTED;
+        throw error;
+      }
       return JSON.stringify(redacted) === JSON.stringify(parsed) ? value : JSON.stringify(redacted);
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redactText } from "../../src/util/redact.js";
+import { REDACTED, redactByName, redactText } from "../../src/util/redact.js";
 
 /**
  * Free-text redaction reads a 2 MB word once. Its earlier patterns were tried from every position of
@@ -23,5 +23,13 @@ describe("redactText on a 2 MB word", () => {
     expect(redactText("1.api_key=abc&user=bob")).toBe("1.api_key=***&user=bob");
     expect(redactText("a=1 password='x y' pass=b;c")).toBe("a=1 password='***' pass=***;c");
     expect(redactText("see 9://x and https://u:pw@h/p?password=q")).toBe("see 9://x and https://u:***@h/p?password=***");
+  });
+});
+
+describe("a string holding a JSON document nested too deep to look through", () => {
+  it("is redacted whole (it may hold a secret), and the value around it is kept", () => {
+    const deep = `${"[".repeat(20_000)}{"password": "hunter2"}${"]".repeat(20_000)}`;
+    expect(redactByName({ note: deep, name: "web1" })).toEqual({ note: REDACTED, name: "web1" });
+    expect(redactByName({ note: '[[{"password": "hunter2"}]]' })).toEqual({ note: `[[{"password":"${REDACTED}"}]]` });
   });
 });
