@@ -61,7 +61,14 @@ function redactString(value: string, depth: number): string {
       return redactText(value);
     }
     if (parsed !== null && typeof parsed === "object") {
-      const redacted = walk(parsed, depth + 1);
+      let redacted: unknown;
+      try {
+        redacted = walk(parsed, depth + 1);
+      } catch (error) {
+        // A document nested too deep to look through for secrets is not kept: it may hold one.
+        if (error instanceof RangeError) return REDACTED;
+        throw error;
+      }
       return JSON.stringify(redacted) === JSON.stringify(parsed) ? value : JSON.stringify(redacted);
     }
   }
@@ -78,15 +85,66 @@ const MASK = "***";
 export function redactText(text: string): string {
   if (!/[:=@]|sshpass|-p/.test(text)) return text;
   let out = text;
-  if (out.includes("://")) out = out.replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s'"<>]*)/gi, (_m, scheme: string, rest: string) => scheme + redactAuthority(rest));
-  if (out.includes("=")) {
-    out = out.replace(/([A-Za-z_][\w.-]*)(\s*=\s*)('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s&;,'"#]+)/g, (m, key: string, eq: string, v: string) =>
-      isSecretName(key) && v !== MASK ? `${key}${eq}${quoted(v)}` : m,
-    );
-  }
+  if (out.includes("://")) out = redactUrls(out);
+  if (out.includes("=")) out = redactPairs(out);
   if (out.includes("sshpass")) out = out.replace(/(sshpass\s+-p\s*)('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\S+)/g, (_m, head: string, v: string) => head + quoted(v));
   out = out.replace(/(--(?:password|passwd|pass|token|secret)(?:\s+|=))('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|(?!-)\S+)/gi, (_m, head: string, v: string) => head + quoted(v));
   return out;
+}
+
+/*
+ * The two scans below are linear. The patterns they replace (`[a-z][a-z0-9+.-]*://` and
+ * `[A-Za-z_][\w.-]*\s*=`, unanchored) were tried from every position of a long word and ran to its
+ * end each time: quadratic, hours for a 2 MB word. Here each word is looked at once.
+ */
+
+/** `scheme://rest` → `scheme://` + the authority with its password masked; the scheme starts at the first letter of the word before `://`. */
+function redactUrls(text: string): string {
+  let out = "";
+  let done = 0;
+  let from = 0;
+  for (let at = text.indexOf("://", from); at >= 0; at = text.indexOf("://", from)) {
+    let start = at;
+    while (start > done && /[a-z0-9+.-]/i.test(text[start - 1]!)) start--;
+    while (start < at && !/[a-z]/i.test(text[start]!)) start++;
+    if (start === at) {
+      from = at + 1;
+      continue;
+    }
+    const restStart = at + 3;
+    URL_REST.lastIndex = restStart;
+    const rest = URL_REST.exec(text)![0];
+    out += text.slice(done, restStart) + redactAuthority(rest);
+    done = from = restStart + rest.length;
+  }
+  return out + text.slice(done);
+}
+const URL_REST = /[^\s'"<>]*/y;
+
+const KEY_RUN = /[\w.-]+/g;
+const PAIR_TAIL = /(\s*=\s*)('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s&;,'"#]+)/y;
+
+/** Each `key=value` whose key is secret-named gets its value masked; the key starts at the first letter or `_` of its word. */
+function redactPairs(text: string): string {
+  let out = "";
+  let done = 0;
+  KEY_RUN.lastIndex = 0;
+  for (let run = KEY_RUN.exec(text); run; run = KEY_RUN.exec(text)) {
+    const first = run[0].search(/[A-Za-z_]/);
+    if (first < 0) continue;
+    const end = run.index + run[0].length;
+    PAIR_TAIL.lastIndex = end;
+    const tail = PAIR_TAIL.exec(text);
+    if (!tail) continue;
+    const key = run[0].slice(first);
+    const [, eq, v] = tail as unknown as [string, string, string];
+    if (isSecretName(key) && v !== MASK) {
+      out += `${text.slice(done, end)}${eq}${quoted(v)}`;
+      done = end + tail[0].length;
+    }
+    KEY_RUN.lastIndex = end + tail[0].length;
+  }
+  return out + text.slice(done);
 }
 
 function quoted(v: string): string {

@@ -6,8 +6,24 @@ import { loadInventoryRedacted, parseFacts, parsePlaybookDocument, readFactsInpu
 import { transformSsh } from "../../src/sources/ssh/transform.js";
 import { parseTerraformState } from "../../src/sources/terraform/parse.js";
 import { transformTerraform } from "../../src/sources/terraform/transform.js";
+import { readVault } from "../../src/sources/bitwarden/get.js";
+import { checkConfig } from "../../src/sources/bitwarden/source.js";
+import { toBatch as bitwardenBatch } from "../../src/sources/bitwarden/transform.js";
+import {
+  agentInterfacesSchema,
+  clusterStatusSchema,
+  guestConfigSchema,
+  guestListSchema,
+  nodeListSchema,
+  parseAnswer,
+  storageListSchema,
+  vmResourcesSchema,
+} from "../../src/sources/proxmox/schema.js";
+import { type ProxmoxSnapshot, toBatches as proxmoxBatches } from "../../src/sources/proxmox/transform.js";
 import { CmdbError } from "../../src/util/errors.js";
-import { REPO_ROOT, TEST_FIXTURES } from "../helpers/corpus.js";
+import { emptyAnswer, isolateAwsEnv, xml } from "../aws/ec2-replay.js";
+import { corpusDir, REPO_ROOT, TEST_FIXTURES } from "../helpers/corpus.js";
+import { type ReplayServer, startReplayServer } from "../helpers/replay-server.js";
 
 /**
  * A seeded fuzzer over every parser that reads outside input: real inputs from the fixtures,
@@ -35,6 +51,8 @@ interface Target {
   /** The file name the mutated input is written to (some parsers pick the format by extension). */
   fileName: (input: string) => string;
   run: Parser;
+  /** Ends what the target started (a replay server). */
+  close?: () => Promise<void>;
 }
 
 const read = (dir: string, filter: (name: string) => boolean) =>
@@ -43,10 +61,137 @@ const read = (dir: string, filter: (name: string) => boolean) =>
     .sort()
     .map((name) => ({ name, bytes: readFileSync(join(dir, name)) }));
 
+/** The endpoint a recorded Proxmox answer comes from, by its file name; undefined for answers the source never asks for. */
+export function proxmoxEndpoint(name: string): keyof typeof PVE_SCHEMAS | undefined {
+  if (/agent/.test(name)) return "agent";
+  if (/config/.test(name) && !/^storage-config/.test(name)) return "config";
+  if (/^cluster-status/.test(name)) return "clusterStatus";
+  if (/^cluster-resources/.test(name)) return "vmResources";
+  if (/storage/.test(name) && !/^storage-config/.test(name)) return "storages";
+  if (/^nodes/.test(name)) return "nodeList";
+  if (/qemu|lxc/.test(name) && !/status|interfaces|config/.test(name)) return "guests";
+  return undefined;
+}
+
+const PVE_SCHEMAS = {
+  clusterStatus: clusterStatusSchema,
+  nodeList: nodeListSchema,
+  vmResources: vmResourcesSchema,
+  guests: guestListSchema,
+  storages: storageListSchema,
+  config: guestConfigSchema,
+  agent: agentInterfacesSchema,
+};
+
+/**
+ * One Proxmox answer as the collector reads it after the HTTP layer: the body as the client parses
+ * it, its `data`
+ * through the source's zod schema, and into a one-node snapshot that the transform turns into batches.
+ */
+async function proxmoxAnswer(bytes: Buffer, endpoint: keyof typeof PVE_SCHEMAS): Promise<unknown> {
+  // As proxmox-api reads a JSON answer: Response.json() (UTF-8, a BOM dropped); a body that is not JSON becomes `{ data: null }`.
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    body = { data: null };
+  }
+  const data = body !== null && typeof body === "object" ? (body as { data?: unknown }).data : undefined;
+  const where = `fuzz GET ${endpoint}`;
+  const snapshot: ProxmoxSnapshot = {
+    endpoint: "pve.fuzz:8006",
+    clusterStatus: [{ type: "cluster", name: "fuzz", nodes: 1, quorate: true }, { type: "node", name: "pve1", online: true, local: true, nodeid: 1 }],
+    nodeList: [{ node: "pve1", status: "online" }],
+    haStates: new Map(),
+    nodes: [{ node: "pve1", online: true, guests: [{ kind: "qemu", entry: { vmid: 100, name: "vm", status: "running" }, config: { name: "vm", net0: "virtio=BC:24:11:00:00:01,bridge=vmbr0" } }], failures: [], warnings: [] }],
+    clusterFailures: [],
+  };
+  const node = snapshot.nodes[0]!;
+  const guest = node.guests[0]!;
+  if (endpoint === "clusterStatus") snapshot.clusterStatus = parseAnswer(clusterStatusSchema, data, where);
+  else if (endpoint === "nodeList") snapshot.nodeList = parseAnswer(nodeListSchema, data, where);
+  else if (endpoint === "vmResources") snapshot.haStates = new Map(parseAnswer(vmResourcesSchema, data, where).filter((r) => r.vmid !== undefined && r.hastate).map((r) => [r.vmid!, r.hastate!]));
+  else if (endpoint === "guests") node.guests = parseAnswer(guestListSchema, data, where).map((entry, i) => ({ kind: i % 2 ? "lxc" : "qemu", entry, config: { hostname: `g${i}` } }));
+  else if (endpoint === "storages") node.storages = parseAnswer(storageListSchema, data, where);
+  else if (endpoint === "config") guest.config = parseAnswer(guestConfigSchema, data, where);
+  else {
+    const answer = parseAnswer(agentInterfacesSchema, data, where);
+    if (Array.isArray(answer.result)) guest.agent = answer.result;
+  }
+  return proxmoxBatches(snapshot);
+}
+
+const EC2_ACTIONS: Record<string, string> = {
+  "describe-instances": "DescribeInstances",
+  "describe-vpcs": "DescribeVpcs",
+  "describe-subnets": "DescribeSubnets",
+  "describe-security-groups": "DescribeSecurityGroups",
+  "describe-volumes": "DescribeVolumes",
+  "describe-network-interfaces": "DescribeNetworkInterfaces",
+};
+
+/** The EC2 Action a recorded answer is of, by its file name. */
+export function ec2Action(name: string): string | undefined {
+  return Object.entries(EC2_ACTIONS).find(([prefix]) => basename(name).replace(/^(\d+-)?([a-z]+-[a-z]+-\d-)?/, "").startsWith(prefix))?.[1];
+}
+
+/**
+ * EC2 answers through the real SDK: a local replay server answers the Action of the mutated
+ * recording with its bytes (the first page; a NextToken it names gets an empty page) and every
+ * other Action with an empty list, and collectEc2 reads one region from it. A failed call is
+ * recorded by the collector as one error; a message of more than one line is a crash here.
+ */
+function ec2Target(inputs: { name: string; bytes: Buffer }[]): Target {
+  let server: Promise<ReplayServer> | undefined;
+  let restore: (() => void) | undefined;
+  let answer: { action: string; body: string } | undefined;
+  return {
+    name: "ec2 answer",
+    inputs,
+    fileName: (n) => basename(n),
+    run: async (bytes, file) => {
+      server ??= startReplayServer({
+        routes: [
+          {
+            name: "ec2",
+            match: () => true,
+            reply: (request) => {
+              const action = request.form.get("Action") ?? "";
+              return answer && action === answer.action && !request.form.get("NextToken") ? xml(answer.body) : emptyAnswer(action);
+            },
+          },
+        ],
+      });
+      const { url } = await server;
+      restore ??= isolateAwsEnv(url);
+      answer = { action: ec2Action(file)!, body: bytes.toString("utf8") };
+      const { collectEc2 } = await import("../../src/sources/aws/index.js");
+      const result = await collectEc2({ regions: ["us-east-1"], endpoint: url, concurrency: 6 });
+      const multiLine = result.errors.find((e) => e.message.includes("\n"));
+      if (multiLine) throw new Error(`a collect error of more than one line: ${multiLine.where}: ${multiLine.message}`);
+      return result;
+    },
+    close: async () => {
+      restore?.();
+      if (server) await (await server).close();
+    },
+  };
+}
+
+/** Recorded answers of `kind` from the shared corpus and `local` (test/fixtures), or none with the corpus's printed note. */
+function recorded(kind: string, local: string[], filter: (name: string) => boolean): { name: string; bytes: Buffer }[] {
+  const shared = corpusDir(kind);
+  return [...(shared ? read(shared, filter) : []), ...local.flatMap((dir) => read(join(TEST_FIXTURES, dir), filter).map((i) => ({ ...i, name: `${dir}/${i.name}` })))];
+}
+
 export function targets(): Target[] {
   const tf = join(TEST_FIXTURES, "terraform");
   const ansible = join(TEST_FIXTURES, "ansible");
-  return [
+  const pveInputs = recorded("proxmox", ["proxmox/lab", "proxmox/testcluster"], (n) => n.endsWith(".json") && n !== "routes.json" && proxmoxEndpoint(n) !== undefined);
+  const bwFilter = (n: string) => n.endsWith(".json");
+  const bwInputs = recorded("bitwarden", ["bitwarden"], bwFilter);
+  const ec2Inputs = recorded("ec2", ["ec2/recorded", "ec2/lab"], (n) => n.endsWith(".xml") && ec2Action(n) !== undefined);
+  const all: Target[] = [
     {
       name: "terraform state",
       inputs: read(tf, (n) => /\.(tfstate|json)$/.test(n)),
@@ -92,7 +237,37 @@ export function targets(): Target[] {
       fileName: (n) => n,
       run: async (_bytes, file) => loadConfig(file, {}),
     },
+    {
+      name: "proxmox answer",
+      inputs: pveInputs,
+      fileName: (n) => basename(n),
+      run: async (bytes, file) => proxmoxAnswer(bytes, proxmoxEndpoint(basename(file).replace(/^\d+-/, ""))!),
+    },
+    {
+      name: "bitwarden export",
+      inputs: bwInputs.filter((i) => /export/.test(i.name)),
+      fileName: (n) => basename(n),
+      run: async (_bytes, file) => bitwardenBatch(await readVault(checkConfig({ fromExport: file }))),
+    },
+    {
+      // What readCli does with `bw list items`: JSON, an array, then the transform.
+      name: "bw list items",
+      inputs: bwInputs.filter((i) => /items|bw-get-item/.test(i.name)),
+      fileName: (n) => basename(n),
+      run: async (bytes, file) => {
+        let items: unknown;
+        try {
+          items = JSON.parse(bytes.toString("utf8"));
+        } catch {
+          throw new CmdbError("`bw list items` did not answer JSON", { where: file });
+        }
+        if (!Array.isArray(items)) throw new CmdbError("`bw list items` did not answer a JSON array", { where: file });
+        return bitwardenBatch({ via: "cli", account: "vault.fuzz/ops@fuzz", filter: {}, items, folders: [], collections: [], organizations: [] });
+      },
+    },
+    ec2Target(ec2Inputs),
   ];
+  return all.filter((t) => t.inputs.length > 0);
 }
 
 const MUTATIONS: [string, (b: Buffer, r: () => number) => Buffer][] = [
@@ -145,43 +320,78 @@ function replaceValue(b: Buffer, r: () => number, value: string): Buffer {
   return Buffer.from(text.slice(0, start) + value + text.slice(start + s[1]!.length));
 }
 
+/** The case of one seed: which parser, which input, which mutation, and the mutated bytes. */
+export function caseOf(caseSeed: number, all: Target[] = targets()): { target: Target; input: { name: string; bytes: Buffer }; mutation: string; bytes: Buffer } {
+  const r = rng(caseSeed);
+  const target = pick(r, all);
+  const input = pick(r, target.inputs);
+  const [mutation, mutate] = pick(r, MUTATIONS);
+  return { target, input, mutation, bytes: mutate(input.bytes, r) };
+}
+
+/** One seeded mutation of `bytes` (for properties that pick their own inputs). */
+export function mutateSeeded(bytes: Buffer, caseSeed: number): { mutation: string; bytes: Buffer } {
+  const r = rng(caseSeed);
+  const [mutation, mutate] = pick(r, MUTATIONS);
+  return { mutation, bytes: mutate(bytes, r) };
+}
+
+export interface FuzzCase {
+  target: string;
+  input: string;
+  mutation: string;
+  seed: number;
+}
+
 export interface FuzzOutcome {
   cases: number;
   ok: number;
   clearErrors: number;
-  crashes: { target: string; input: string; mutation: string; seed: number; error: string }[];
+  crashes: (FuzzCase & { error: string })[];
+  /** Cases that took longer than the per-case bound (measured: a case is synchronous code, so it is judged when it ends). */
+  hangs: (FuzzCase & { ms: number })[];
+  /** The slowest cases, slowest first. */
+  slowest: (FuzzCase & { ms: number })[];
 }
+
+/** The per-case bound: FUZZ_CASE_MS, 10 s by default (a linear parser takes well under a second on the largest mutated input). */
+export const CASE_BOUND_MS = Number(process.env.FUZZ_CASE_MS ?? 10_000);
 
 /** Runs `cases` cases from `seed` (or until `deadline`), each case reproducible from its own seed. */
 export async function fuzz(seed: number, cases: number, deadline = Number.POSITIVE_INFINITY): Promise<FuzzOutcome> {
   const all = targets();
   const dir = mkdtempSync(join(tmpdir(), "cmdb-fuzz-"));
-  const outcome: FuzzOutcome = { cases: 0, ok: 0, clearErrors: 0, crashes: [] };
+  const outcome: FuzzOutcome = { cases: 0, ok: 0, clearErrors: 0, crashes: [], hangs: [], slowest: [] };
   try {
     for (let i = 0; i < cases && Date.now() < deadline; i++) {
       const caseSeed = (seed + i * 7919) >>> 0;
-      const r = rng(caseSeed);
-      const target = pick(r, all);
-      const input = pick(r, target.inputs);
-      const [mutation, mutate] = pick(r, MUTATIONS);
-      const bytes = mutate(input.bytes, r);
+      const { target, input, mutation, bytes } = caseOf(caseSeed, all);
       const file = join(dir, `${i}-${basename(target.fileName(input.name))}`);
       writeFileSync(file, bytes);
       // A case that kills the process (V8 aborts on some allocations) is named here before it runs.
       if (process.env.FUZZ_TRACE) appendFileSync(process.env.FUZZ_TRACE, `${caseSeed} ${target.name} ${input.name} ${mutation}\n`);
       outcome.cases++;
+      const which: FuzzCase = { target: target.name, input: input.name, mutation, seed: caseSeed };
+      const started = performance.now();
       try {
         await target.run(bytes, file);
         outcome.ok++;
       } catch (error) {
         if (error instanceof CmdbError && !error.describe().includes("\n")) outcome.clearErrors++;
-        else outcome.crashes.push({ target: target.name, input: input.name, mutation, seed: caseSeed, error: error instanceof Error ? `${error.name}: ${error.message.slice(0, 300)}` : String(error) });
+        else outcome.crashes.push({ ...which, error: error instanceof Error ? `${error.name}: ${error.message.slice(0, 300)}` : String(error) });
       } finally {
         rmSync(file, { force: true });
+        const ms = Math.round(performance.now() - started);
+        if (ms > CASE_BOUND_MS) outcome.hangs.push({ ...which, ms });
+        if (outcome.slowest.length < 5 || ms > outcome.slowest[4]!.ms) {
+          outcome.slowest.push({ ...which, ms });
+          outcome.slowest.sort((a, b) => b.ms - a.ms).splice(5);
+        }
       }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    for (const target of all) await target.close?.();
   }
   return outcome;
 }

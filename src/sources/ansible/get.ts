@@ -28,7 +28,25 @@ async function readInventoryFile(path: string): Promise<InventoryFile> {
   return { path, text, shebang: text.startsWith("#!") };
 }
 
-async function collectDir(dir: string, files: InventoryFile[], skipped: string[]): Promise<void> {
+/**
+ * A directory symlink that leads back to a directory being walked (`host_vars/web1 -> ..`) is a
+ * loop: followed, it repeats the same files until the kernel's limit of 40 links (or, with two such
+ * links, forever). Each directory's real path is checked against those of the directories above it;
+ * a loop is not followed, and said.
+ */
+async function loopsBack(path: string, ancestors: string[], warnings: string[]): Promise<string[] | undefined> {
+  const real = await realpath(path).catch(() => undefined);
+  if (real === undefined) return ancestors;
+  if (ancestors.includes(real)) {
+    warnings.push(`${path}: a symlink loop (it leads back to ${real}, which is already being read); not followed`);
+    return undefined;
+  }
+  return [...ancestors, real];
+}
+
+async function collectDir(dir: string, files: InventoryFile[], skipped: string[], warnings: string[], ancestors: string[] = []): Promise<void> {
+  const inside = await loopsBack(dir, ancestors, warnings);
+  if (!inside) return;
   const names = (await readdir(dir)).sort(byBytes);
   for (const name of names) {
     if (IGNORED_NAMES.test(name)) continue;
@@ -38,29 +56,33 @@ async function collectDir(dir: string, files: InventoryFile[], skipped: string[]
       continue;
     }
     const info = await stat(path).catch(() => undefined);
-    if (info?.isDirectory()) await collectDir(path, files, skipped);
+    if (info?.isDirectory()) await collectDir(path, files, skipped, warnings, inside);
     else if (info?.isFile()) files.push(await readInventoryFile(path));
   }
 }
 
-async function readVarsTree(base: string): Promise<VarsTree> {
+async function readVarsTree(base: string, warnings: string[]): Promise<VarsTree> {
   const tree: VarsTree = new Map();
-  const walk = async (rel: string): Promise<void> => {
+  const walk = async (rel: string, ancestors: string[]): Promise<void> => {
     const abs = join(base, rel);
     const info = await stat(abs).catch(() => undefined);
     if (!info) return;
     if (info.isDirectory()) {
+      const inside = await loopsBack(abs, ancestors, warnings);
+      if (!inside) return;
       const names = await readdir(abs);
       tree.set(rel, { kind: "dir", names });
       for (const name of names) {
-        if (!name.startsWith(".") && !name.endsWith("~")) await walk(`${rel}/${name}`);
+        if (!name.startsWith(".") && !name.endsWith("~")) await walk(`${rel}/${name}`, inside);
       }
     } else if (info.isFile()) {
       tree.set(rel, { kind: "file", text: await readFile(abs, "utf8"), path: abs });
     }
   };
-  await walk("group_vars");
-  await walk("host_vars");
+  // The inventory directory itself is an ancestor: `host_vars/web1 -> ..` leads back to it.
+  const root = [await realpath(base)];
+  await walk("group_vars", root);
+  await walk("host_vars", root);
   return tree;
 }
 
@@ -76,16 +98,17 @@ export async function readInventorySources(paths: string[]): Promise<SourceSnaps
     const info = await stat(path);
     const files: InventoryFile[] = [];
     const skipped: string[] = [];
+    const warnings: string[] = [];
     let varsBase: string;
     if (info.isDirectory()) {
-      await collectDir(path, files, skipped);
+      await collectDir(path, files, skipped, warnings);
       varsBase = path;
     } else {
       files.push(await readInventoryFile(path));
       varsBase = dirname(path);
     }
-    const vars = await readVarsTree(await realpath(varsBase));
-    out.push({ kind: info.isDirectory() ? "dir" : "file", path: info.isDirectory() ? path : join(dirname(path), basename(path)), files, skipped, vars });
+    const vars = await readVarsTree(await realpath(varsBase), warnings);
+    out.push({ kind: info.isDirectory() ? "dir" : "file", path: info.isDirectory() ? path : join(dirname(path), basename(path)), files, skipped, vars, ...(warnings.length > 0 ? { warnings } : {}) });
   }
   return out;
 }

@@ -22,7 +22,7 @@ export type VarsTree = Map<string, { kind: "dir"; names: string[] } | { kind: "f
 export type SourceSnapshot =
   | { kind: "hostlist"; spec: string }
   | { kind: "missing"; path: string }
-  | { kind: "file" | "dir"; path: string; files: InventoryFile[]; skipped: string[]; vars: VarsTree };
+  | { kind: "file" | "dir"; path: string; files: InventoryFile[]; skipped: string[]; vars: VarsTree; warnings?: string[] };
 
 export interface AnsibleGroupEntry {
   hosts?: string[];
@@ -137,6 +137,7 @@ export function buildInventory(sources: SourceSnapshot[]): ParsedInventory {
       throw new CmdbError("inventory source does not exist", { where: source.path, hint: ONLY_WARNS });
     }
     trees.push(source.vars);
+    warnings.push(...(source.warnings ?? []));
     if (source.files.length === 0) {
       const skipped = source.skipped.length > 0 ? ` (skipped: ${source.skipped.join(", ")} — Ansible ignores ${[...new Set(source.skipped.map(extensionOf))].join(", ")} files inside inventory directories)` : "";
       throw new CmdbError(`no inventory file in this directory${skipped}`, { where: source.path, hint: ONLY_WARNS });

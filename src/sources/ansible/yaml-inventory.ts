@@ -94,7 +94,7 @@ function parseGroup(inventory: InventoryData, group: PyKey, groupData: PyData, l
           const hosts = hostPattern.includes("[") ? expandHostRange(hostPattern) : [hostPattern];
           const vars = value.values[j]!;
           if (!isFalsy(vars) && !(vars instanceof PyMap)) {
-            throw new YamlInventoryError(`Invalid data from file, expected dictionary and got:\n\n${String(vars)}`, hostLine);
+            throw new YamlInventoryError(`Invalid data from file, expected dictionary and got: ${JSON.stringify(String(vars)).slice(0, 200)}`, hostLine);
           }
           for (const host of hosts) {
             inventory.addHost(host, name, port);

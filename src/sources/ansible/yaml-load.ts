@@ -330,17 +330,29 @@ function isJson(text: string): boolean {
   }
 }
 
+/** The 1-based line of an offset. */
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
 /** Loads a file's text as Ansible's DataLoader.load does; null for an empty document. */
 export function loadData(text: string): PyData {
   if (text.startsWith("$ANSIBLE_VAULT;")) {
     throw new YamlLoadError("the file is vault-encrypted; cmdb does not decrypt vaults (Ansible would need the vault password too)", 1);
   }
   const json = isJson(text);
-  const docs = parseAllDocuments(text, json ? { version: "1.2", schema: "json", uniqueKeys: false } : { version: "1.1", schema: "failsafe", uniqueKeys: false, merge: false });
+  // prettyErrors off: the library prettifies every error with its line, which for a 40 KB line of 40,000
+  // errors (`[[[[…` spliced into a value) took seconds; only the first is said, and its line is counted here.
+  const docs = parseAllDocuments(
+    text,
+    json ? { version: "1.2", schema: "json", uniqueKeys: false, prettyErrors: false } : { version: "1.1", schema: "failsafe", uniqueKeys: false, merge: false, prettyErrors: false },
+  );
   if (!Array.isArray(docs)) return null;
   for (const doc of docs) {
     const error = doc.errors[0];
-    if (error) throw new YamlLoadError(error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""), error.linePos?.[0].line);
+    if (error) throw new YamlLoadError(error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""), lineAt(text, error.pos[0]));
   }
   if (docs.length === 0) return null;
   if (docs.length > 1) {

@@ -155,11 +155,16 @@ async function readRegion(context: Context, region: string): Promise<RegionSnaps
   return { ...snapshot, reservations, vpcs, subnets, securityGroups, volumes, networkInterfaces };
 }
 
+const MAX_MESSAGE = 300;
+
 /** One sentence: the AWS error code and message, with what to do for missing credentials. */
 export function describeFailure(error: unknown): string {
   if (error instanceof CmdbError) return error.message;
   const name = (error as { name?: string }).name;
-  const message = error instanceof Error ? error.message : String(error);
+  // The SDK's own messages can run to several lines (a deserialization error adds where to find the
+  // raw response) and echo what it could not parse (a 2 MB value): one line, cut short.
+  const whole = (error instanceof Error ? error.message : String(error)).split("\n")[0]!.trim();
+  const message = whole.length > MAX_MESSAGE ? `${whole.slice(0, MAX_MESSAGE)}… (${whole.length} characters)` : whole;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   if (name === "CredentialsProviderError") {
     return `${message} (configure the default credential chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the profile option, SSO, or an instance role)`;

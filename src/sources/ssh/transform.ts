@@ -234,12 +234,19 @@ export const NOT_A_DISK = /^(loop|ram|zram|dm-|md|sr|fd|nbd|drbd|zd|rbd)/;
 const GIB = 1024 ** 3;
 const gib = (bytes: number) => Math.round((bytes / GIB) * 100) / 100;
 
+/**
+ * One `KEY="value"` pair of `lsblk -P`. The key starts where no word character precedes it: without
+ * that, a long run of word characters is tried from each of its positions, each try running to its
+ * end (quadratic: a 2 MB word in the output took hours).
+ */
+const LSBLK_PAIR = /(?<!\w)(\w+)="([^"]*)"/g;
+
 export function parseDisks(sections: Map<string, string[]>): { name: string; size_gb: number }[] {
   const disks: { name: string; size_gb: number }[] = [];
   const lsblk = sections.get("lsblk");
   if (lsblk && lsblk.length > 0) {
     for (const line of lsblk) {
-      const fields = new Map([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+      const fields = new Map([...line.matchAll(LSBLK_PAIR)].map((m) => [m[1]!, m[2]!]));
       const name = fields.get("NAME");
       const size = Number(fields.get("SIZE"));
       if (!name || fields.get("TYPE") !== "disk" || NOT_A_DISK.test(name) || !(size > 0)) continue;
