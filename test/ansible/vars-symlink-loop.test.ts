@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadInventory } from "../../src/sources/ansible/index.js";
+import { loadInventory } from "../../src/sources/ansible/source.js";
 
 const dirs: string[] = [];
 afterEach(() => {

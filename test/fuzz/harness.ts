@@ -165,7 +165,7 @@ function ec2Target(inputs: { name: string; bytes: Buffer }[]): Target {
       const { url } = await server;
       restore ??= isolateAwsEnv(url);
       answer = { action: ec2Action(file)!, body: bytes.toString("utf8") };
-      const { collectEc2 } = await import("../../src/sources/aws/index.js");
+      const { collectEc2 } = await import("../../src/sources/aws/source.js");
       const result = await collectEc2({ regions: ["us-east-1"], endpoint: url, concurrency: 6 });
       const multiLine = result.errors.find((e) => e.message.includes("\n"));
       if (multiLine) throw new Error(`a collect error of more than one line: ${multiLine.where}: ${multiLine.message}`);
