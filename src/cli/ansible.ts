@@ -1,10 +1,7 @@
 import type { Command } from "commander";
 import { terminalSafe } from "../util/terminal.js";
 import { UsageError } from "../util/errors.js";
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect } from "./option-parsers.js";
 
 /** Recursively sorted keys, as ansible-inventory prints them (sort_keys=True). */
 function sortKeys(value: unknown): unknown {

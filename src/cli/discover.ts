@@ -1,10 +1,7 @@
 import type { Command } from "commander";
 import { discoveredSources } from "../sources/registry.js";
 import { globals } from "./context.js";
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect } from "./option-parsers.js";
 
 /** `cmdb discover`: every live source the configuration names, collected in parallel, then reconciled. */
 export function registerDiscover(program: Command): void {

@@ -1,18 +1,9 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { CmdbError } from "../util/errors.js";
 import { print } from "./context.js";
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function count(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number above 0");
-  return n;
-}
+import { collect, count } from "./option-parsers.js";
 
 const NEO4J_OPTION = "--neo4j <url>";
 const NEO4J_HELP = "bolt://host:7687 or neo4j://… (default: $CMDB_NEO4J_URL, else graph.neo4j.url); credentials only from $NEO4J_USERNAME / $NEO4J_PASSWORD";

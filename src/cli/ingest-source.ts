@@ -1,19 +1,10 @@
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { type IngestCommand, ingestCommands, type SourceDefinition, type SourceOption } from "../sources/contract.js";
 import { SOURCES } from "../sources/registry.js";
 import { terminalSafe } from "../util/terminal.js";
 import { globals, print } from "./context.js";
 import { summarizeIngest } from "./ingest.js";
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function count(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number above 0");
-  return n;
-}
+import { collect, count } from "./option-parsers.js";
 
 function addOption(command: Command, option: SourceOption): void {
   if (option.value === "list") command.option(option.flags, option.description, collect, []);

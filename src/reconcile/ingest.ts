@@ -53,48 +53,47 @@ export async function ingestBatch(store: Store, batch: ObservationBatch, options
       const state = await store.scopeState(tx, batch.source, batch.scope);
       await options.check?.(state, tx);
       const digest = batch.complete ? batchDigest(batch, options.settings) : null;
-      if (digest !== null && state?.batchDigest === digest && Object.keys(options.settings.lifetime).length === 0) {
-        // The scope holds exactly what this batch would write: record that it was seen, and only
-        // what depends on time or on other scopes (pending edges, retirements) is looked at.
-        const counts = unchangedCounts(batch);
-        counts.relationshipsAdded = await store.resolvePending(tx, observedKeys(batch), runId, now);
-        counts.retired = (await store.retireExpired(tx, now, options.settings.gracePeriod, options.settings.protectTags, runId)).length;
-        const warnings = [...(batch.warnings ?? [])];
+      // The scope holds exactly what this batch would write: the run is recorded as seen, and only
+      // what depends on time or on other scopes (pending edges, retirements) is looked at.
+      const unchanged = digest !== null && state?.batchDigest === digest && Object.keys(options.settings.lifetime).length === 0;
+      let counts: RunCounts;
+      let warnings: string[];
+      let written = 0;
+      if (unchanged) {
+        counts = unchangedCounts(batch);
+        warnings = [...(batch.warnings ?? [])];
+      } else {
+        const slice = await store.loadSlice(tx, batch.source, batch.scope, batchKeys(batch));
+        const takenIds = await store.existingIds(
+          tx,
+          batch.observations.map((o) => repeatableId({ source: batch.source, scope: batch.scope, ref: o.ref })),
+        );
+        const plan = planBatch(batch, slice, { runId, now, settings: options.settings, takenIds });
+        await store.applyPlan(tx, plan, { source: batch.source, scope: batch.scope, complete: batch.complete, runId });
+        ({ counts, warnings } = plan);
+        written =
+          plan.newCis.length +
+          plan.updatedCis.length +
+          plan.observations.length +
+          plan.relationships.length +
+          plan.changes.length +
+          plan.pending.length +
+          plan.sharedKeys.length;
+      }
+      const drawn = await store.resolvePending(tx, observedKeys(batch), runId, now);
+      counts.relationshipsAdded += drawn;
+      const retired = await store.retireExpired(tx, now, options.settings.gracePeriod, options.settings.protectTags, runId);
+      counts.retired = retired.length;
+      // Drawn pending edges and retirements write an edge or a CI and a change row each.
+      written += 2 * (drawn + retired.length);
+      if (unchanged) {
+        // What the plan would have said of the edges still waiting for their target.
         const pending = await store.pendingOf(tx, batch.source, batch.scope);
         if (pending.length > 0) {
           counts.relationshipsUnresolved = pending.length;
           warnings.push(unresolvedWarning(pending.length, [...new Set(pending)]));
         }
-        const run: RunRecord = {
-          id: runId,
-          source: batch.source,
-          scope: batch.scope,
-          startedAt: now,
-          endedAt: new Date(now.getTime() + (Date.now() - clock)),
-          outcome: "success",
-          complete: true,
-          counts: { ...counts },
-          errors: warnings,
-          meta: batch.meta ?? {},
-        };
-        await store.recordRun(tx, run);
-        await store.updateScopeState(tx, run, batch.meta ?? {}, digest);
-        return {
-          written: 0,
-          result: { runId, source: batch.source, scope: batch.scope, outcome: "success" as const, counts, warnings, durationMs: Date.now() - clock, rowsWritten: 2 + 2 * (counts.relationshipsAdded + counts.retired) },
-        };
       }
-      const slice = await store.loadSlice(tx, batch.source, batch.scope, batchKeys(batch));
-      const takenIds = await store.existingIds(
-        tx,
-        batch.observations.map((o) => repeatableId({ source: batch.source, scope: batch.scope, ref: o.ref })),
-      );
-      const plan = planBatch(batch, slice, { runId, now, settings: options.settings, takenIds });
-      await store.applyPlan(tx, plan, { source: batch.source, scope: batch.scope, complete: batch.complete, runId });
-      const drawn = await store.resolvePending(tx, observedKeys(batch), runId, now);
-      plan.counts.relationshipsAdded += drawn;
-      const retired = await store.retireExpired(tx, now, options.settings.gracePeriod, options.settings.protectTags, runId);
-      plan.counts.retired = retired.length;
       const outcome: RunRecord["outcome"] = batch.complete ? "success" : "partial";
       const run: RunRecord = {
         id: runId,
@@ -104,34 +103,15 @@ export async function ingestBatch(store: Store, batch: ObservationBatch, options
         endedAt: new Date(now.getTime() + (Date.now() - clock)),
         outcome,
         complete: batch.complete,
-        counts: { ...plan.counts },
-        errors: plan.warnings,
+        counts: { ...counts },
+        errors: warnings,
         meta: batch.meta ?? {},
       };
       await store.recordRun(tx, run);
       await store.updateScopeState(tx, run, batch.meta ?? {}, digest);
-      // Drawn pending edges and retirements write an edge or a CI and a change row each.
-      const written =
-        plan.newCis.length +
-        plan.updatedCis.length +
-        plan.observations.length +
-        plan.relationships.length +
-        plan.changes.length +
-        plan.pending.length +
-        plan.sharedKeys.length +
-        2 * (drawn + retired.length);
       return {
         written,
-        result: {
-          runId,
-          source: batch.source,
-          scope: batch.scope,
-          outcome,
-          counts: plan.counts,
-          warnings: plan.warnings,
-          durationMs: Date.now() - clock,
-          rowsWritten: written + 2,
-        },
+        result: { runId, source: batch.source, scope: batch.scope, outcome, counts, warnings, durationMs: Date.now() - clock, rowsWritten: written + 2 },
       };
     });
     await store.refreshStatistics(written);

@@ -6,9 +6,9 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import hcl from "hcl2-parser";
 import { locateHclError, stateOfDirectory } from "../../src/sources/terraform/backend.js";
-import { CmdbError } from "../../src/util/errors.js";
 import { runCli } from "../helpers/cli.js";
 import { REPO_ROOT, TEST_FIXTURES } from "../helpers/corpus.js";
+import { failure } from "../helpers/failure.js";
 
 const STATE = readFileSync(join(TEST_FIXTURES, "terraform/proxmox-telmate-module-count.tfstate"), "utf8");
 const LINEAGE = JSON.parse(STATE).lineage as string;
@@ -24,16 +24,6 @@ function config(name: string, files: Record<string, string>): string {
     writeFileSync(join(dir, path), text);
   }
   return dir;
-}
-
-async function failure(promise: Promise<unknown>): Promise<CmdbError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CmdbError);
-    return error as CmdbError;
-  }
-  throw new Error("expected a failure");
 }
 
 interface Ingested {

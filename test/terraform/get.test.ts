@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readTerraformInput } from "../../src/sources/terraform/source.js";
-import { CmdbError } from "../../src/util/errors.js";
 import { TEST_FIXTURES } from "../helpers/corpus.js";
+import { failure } from "../helpers/failure.js";
 
 const STATE = readFileSync(join(TEST_FIXTURES, "terraform/proxmox-telmate-module-count.tfstate"), "utf8");
 
@@ -26,16 +26,6 @@ async function serve(handler: (req: IncomingMessage, res: import("node:http").Se
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const { port } = server.address() as AddressInfo;
   return { base: `http://127.0.0.1:${port}`, seen, close: () => new Promise<void>((done) => server.close(() => done())) };
-}
-
-async function failure(promise: Promise<unknown>): Promise<CmdbError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CmdbError);
-    return error as CmdbError;
-  }
-  throw new Error("expected a failure");
 }
 
 const savedEnv = { ...process.env };
